@@ -1,0 +1,243 @@
+"""``rewardlab <verb>``: the only module that parses argv, prints for humans and exits.
+
+Every verb is a thin layer over the library; errors from the rewardlab tree are printed
+as one clear line (exit status 2) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rewardlab import __version__
+from rewardlab.errors import RewardLabError
+
+__all__ = ["main"]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from rewardlab.config import config_from_dict
+    from rewardlab.synth import SynthConfig, generate_world, noise_ceiling, write_world
+
+    values = {k: getattr(args, k) for k in ("n_prompts", "candidates_per_prompt", "pairs_per_prompt",
+                                            "n_annotators", "seed") if getattr(args, k) is not None}
+    if args.families:
+        values["families"] = args.families.split(",")
+    cfg = config_from_dict(SynthConfig, values, "synth.")
+    world = generate_world(cfg)
+    paths = write_world(world, args.out)
+    ceiling = noise_ceiling(world.comparisons())
+    print(f"wrote the synthetic world (seed {cfg.seed}, {len(world.prompts)} prompts) to {args.out}:")
+    for name, path in sorted(paths.items()):
+        print(f"  {name:<12} {path}")
+    print(f"labels agree with gold {100 * ceiling['label_gold_agreement']:.1f}%; "
+          f"best expected accuracy against the labels {100 * ceiling['bayes_accuracy']:.1f}%")
+    return 0
+
+
+def _load_run_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Any:
+    import yaml
+
+    from rewardlab.config import apply_overrides, config_from_dict
+    from rewardlab.errors import ConfigError
+    from rewardlab.train import RunConfig
+
+    data: dict[str, Any] = dict(base or {})
+    if getattr(args, "config", None):
+        file = Path(args.config)
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist")
+        try:
+            loaded = yaml.safe_load(file.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file} is not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file} must hold a mapping at the top level")
+        data = _merge(data, loaded)
+    return config_from_dict(RunConfig, apply_overrides(data, args.set or []))
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from rewardlab.workflows import train_and_evaluate
+
+    cfg = _load_run_config(args)
+    out = Path(args.out or f"runs/train-{_stamp()}")
+    outcome = train_and_evaluate(cfg, out, resume=args.resume)
+    print(f"\nmodel: {outcome.train.model_dir}\nrun:   {out} (config.yaml, metrics.json, tensorboard/)")
+    return 0
+
+
+def demo_defaults() -> dict[str, Any]:
+    """The demo's embedded run config (``rewardlab/configs/demo.yaml``)."""
+    import yaml
+
+    text = resources.files("rewardlab").joinpath("configs/demo.yaml").read_text()
+    return dict(yaml.safe_load(text))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rewardlab.synth import generate_world, write_world
+    from rewardlab.workflows import hf_parity, train_and_evaluate
+
+    cfg = _load_run_config(args, demo_defaults())
+    out = Path(args.out or f"runs/demo-{_stamp()}")
+    t0 = time.perf_counter()
+    print(f"rewardlab demo: a Bradley-Terry reward model on the synthetic preference world -> {out}\n")
+    write_world(generate_world(cfg.synth), out / "data")
+    outcome = train_and_evaluate(cfg, out)
+    report, model_dir = outcome.report, outcome.train.model_dir
+    heldout = outcome.train.data.heldout[:16]
+    inputs = [(r.prompt, r.chosen) for r in heldout] + [(r.prompt, r.rejected) for r in heldout]
+    ours = outcome.train.model.score([p for p, _ in inputs], [x for _, x in inputs])
+    parity = hf_parity(model_dir, inputs, ours)
+    print("\nVerdict")
+    print("-------")
+    if report is not None:
+        ceiling = report.noise_ceiling or {}
+        print(f"  held-out accuracy vs annotators {100 * report.accuracy:.1f}% "
+              f"(their noise ceiling {100 * ceiling.get('bayes_accuracy', float('nan')):.1f}%) -> "
+              f"{report.verdict}")
+        if report.gold:
+            print(f"  accuracy vs the gold order     {100 * report.gold['accuracy']:.1f}%")
+        print(f"  ECE                            {report.ece:.3f} (after temperature {report.ece_calibrated:.3f})")
+    print(f"  plain transformers parity      max |Δreward| = {parity:.2e} on {len(inputs)} responses")
+    print(f"  model directory                {model_dir}")
+    print(f"  total time                     {time.perf_counter() - t0:.0f}s")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from rewardlab.data import load_comparisons
+    from rewardlab.eval import evaluate, render_report
+    from rewardlab.models import RewardModel
+
+    model = RewardModel.from_pretrained(args.model)
+    loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
+                              limit=args.limit)
+    print(loaded.report.summary(), file=sys.stderr)
+    report, _ = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
+    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}"))
+    if args.json:
+        payload = {"model": str(args.model), "data": str(args.data), "data_report": loaded.report.summary(),
+                   **report.to_dict()}
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from rewardlab.data import load_comparisons
+    from rewardlab.data.responses import first_row, is_response_row, load_responses
+    from rewardlab.models import RewardModel
+
+    model = RewardModel.from_pretrained(args.model)
+    rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    if is_response_row(first_row(args.data)):
+        items = load_responses(args.data)
+        rewards = model.score([i.prompt for i in items], [i.response for i in items], batch_size=args.batch_size,
+                              precision=args.precision, normalize=args.normalize)
+        for item, reward in zip(items, rewards):
+            rows.append({"line": item.line, **({"id": item.id} if item.id is not None else {}), "reward": reward})
+        n = len(items)
+    else:
+        loaded = load_comparisons(args.data, format=args.format, on_invalid=args.on_invalid)
+        records = loaded.records
+        prompts = [r.prompt for r in records] * 2
+        responses = [r.chosen for r in records] + [r.rejected for r in records]
+        rewards = model.score(prompts, responses, batch_size=args.batch_size, precision=args.precision,
+                              normalize=args.normalize)
+        for k, r in enumerate(records):
+            rows.append({"line": r.meta.get("line"), "chosen_reward": rewards[k],
+                         "rejected_reward": rewards[k + len(records)]})
+        n = len(responses)
+    Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    seconds = time.perf_counter() - t0
+    print(f"scored {n} responses in {seconds:.1f}s ({n / max(seconds, 1e-9):.1f}/s) -> {args.out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rewardlab", description="Train, evaluate and serve reward models.")
+    p.add_argument("--version", action="version", version=f"rewardlab {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    def run_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--config", help="YAML run config (sections: model, data, synth, loss, train, eval)")
+        sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="dotted override, e.g. train.lr=1e-4")
+        sp.add_argument("--out", help="run directory")
+
+    d = sub.add_parser("demo", help="synthetic world -> train -> evaluate -> verdict (the embedded defaults)")
+    run_opts(d)
+    d.set_defaults(func=_cmd_demo)
+
+    t = sub.add_parser("train", help="train a reward model")
+    run_opts(t)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    t.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("synth", help="write a synthetic preference data set as JSONL")
+    s.add_argument("--out", required=True, help="output directory")
+    s.add_argument("--n-prompts", type=int)
+    s.add_argument("--candidates-per-prompt", type=int)
+    s.add_argument("--pairs-per-prompt", type=int)
+    s.add_argument("--n-annotators", type=int)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--families", help="comma-separated task families (default: all)")
+    s.set_defaults(func=_cmd_synth)
+
+    formats = ["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"]
+
+    def data_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("model", help="model directory")
+        sp.add_argument("data", help="data file, save_to_disk folder or hub id")
+        sp.add_argument("--format", default="auto", choices=formats)
+        sp.add_argument("--on-invalid", default="error", choices=["error", "skip"])
+        sp.add_argument("--batch-size", type=int, default=64)
+        sp.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+
+    e = sub.add_parser("eval", help="evaluate a reward model on pairwise data")
+    data_opts(e)
+    e.add_argument("--split", help="split of a Hugging Face data set")
+    e.add_argument("--limit", type=int, help="read at most this many rows")
+    e.add_argument("--json", help="also write the full report as JSON here")
+    e.set_defaults(func=_cmd_eval)
+
+    sc = sub.add_parser("score", help="score responses (or both sides of pairs) to JSONL, in input order")
+    data_opts(sc)
+    sc.add_argument("--out", required=True, help="output JSONL")
+    sc.add_argument("--normalize", action="store_true", help="apply the model's saved reward statistics")
+    sc.set_defaults(func=_cmd_score)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RewardLabError as exc:
+        print(f"rewardlab {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rewardlab {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

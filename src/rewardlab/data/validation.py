@@ -1,0 +1,218 @@
+"""Field-level checks that turn a raw row into typed values or a named problem.
+
+Every reader goes through :class:`Fields`, so a bad value is reported the same way
+whatever the file type: which field, what was wrong, and a short ``reason`` key that
+``on_invalid="skip"`` counts (DESIGN invariant 4: no silent data loss).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from rewardlab.errors import DataError
+
+__all__ = ["Fields", "InvalidRecordError", "RowError", "check_pair"]
+
+# Reason keys, as counted in ``DataReport.skipped``.
+MISSING_FIELD = "missing_field"
+WRONG_TYPE = "wrong_type"
+EMPTY_RESPONSE = "empty_response"
+IDENTICAL_RESPONSES = "identical_responses"
+BAD_VOTE = "bad_vote"
+BAD_LABEL = "bad_label"
+BAD_MESSAGES = "bad_messages"
+HISTORY_MISMATCH = "history_mismatch"
+NO_SHARED_PROMPT = "no_shared_prompt"
+INVALID_JSON = "invalid_json"
+NOT_AN_OBJECT = "not_an_object"
+MALFORMED_ROW = "malformed_row"
+
+
+class RowError(Exception):
+    """A problem with one row, before its location is known.
+
+    Raised by the field checks and format converters, which see a row but not where it
+    came from; the loader attaches source and line and re-raises :class:`InvalidRecordError`.
+    """
+
+    def __init__(self, reason: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.field = field
+
+
+class InvalidRecordError(DataError):
+    """A record that cannot be loaded; ``reason`` is the key counted under ``on_invalid="skip"``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        source: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, source=source, line=line, field=field)
+        self.reason = reason
+
+
+class Fields:
+    """Typed access to one raw row, remembering which keys were read.
+
+    ``text_cells`` is set for CSV, where every cell is text: numbers, booleans and the
+    JSON-valued fields (``votes``, ``meta``) are parsed from the text, and an empty cell
+    counts as absent. The set of keys read lets the loader report ignored columns.
+    """
+
+    def __init__(self, row: Mapping[str, Any], *, text_cells: bool = False) -> None:
+        self.row = row
+        self.text_cells = text_cells
+        self.used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present with a value (``None`` and, for CSV, ``""`` count as absent)."""
+        return self._raw(key) is not None
+
+    def _raw(self, key: str) -> Any:
+        self.used.add(key)
+        value = self.row.get(key)
+        if self.text_cells and value == "":
+            return None
+        return value
+
+    def _required(self, key: str) -> Any:
+        value = self._raw(key)
+        if value is None:
+            raise RowError(MISSING_FIELD, "required field is missing", key)
+        return value
+
+    def raw(self, key: str) -> Any:
+        """The value as stored, or ``None``; for fields whose shape the caller checks itself."""
+        return self._raw(key)
+
+    def text(self, key: str) -> str:
+        """A required string (may still be empty; response checks are done by :func:`check_pair`)."""
+        value = self.row.get(key)
+        self.used.add(key)
+        if value is None:
+            raise RowError(MISSING_FIELD, "required field is missing", key)
+        return _as_str(value, key)
+
+    def opt_text(self, key: str) -> str | None:
+        value = self._raw(key)
+        return None if value is None else _as_str(value, key)
+
+    def opt_bool(self, key: str) -> bool | None:
+        value = self._raw(key)
+        if value is None:
+            return None
+        if self.text_cells and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("true", "1"):
+                return True
+            if lowered in ("false", "0"):
+                return False
+        if not isinstance(value, bool):
+            raise RowError(WRONG_TYPE, f"expected true/false, got {_show(value)}", key)
+        return value
+
+    def opt_float(self, key: str) -> float | None:
+        value = self._raw(key)
+        if value is None:
+            return None
+        if self.text_cells and isinstance(value, str):
+            value = _parse_number(value, key, float)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise RowError(WRONG_TYPE, f"expected a finite number, got {_show(value)}", key)
+        return float(value)
+
+    def opt_int(self, key: str) -> int | None:
+        value = self._raw(key)
+        return None if value is None else self._int(value, key, WRONG_TYPE)
+
+    def int_in(self, key: str, allowed: Collection[int], reason: str) -> int:
+        """A required integer from ``allowed``; a value outside it is a ``reason`` problem."""
+        value = self._int(self._required(key), key, reason)
+        if value not in allowed:
+            raise RowError(reason, f"expected one of {sorted(allowed)}, got {value}", key)
+        return value
+
+    def _int(self, value: Any, key: str, reason: str) -> int:
+        if self.text_cells and isinstance(value, str):
+            value = _parse_number(value, key, int, reason)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # Parquet/pandas may store whole numbers as floats
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RowError(reason, f"expected an integer, got {_show(value)}", key)
+        return value
+
+    def opt_json(self, key: str) -> Any:
+        """A list/object field; in CSV it is written as JSON text."""
+        value = self._raw(key)
+        if self.text_cells and isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as err:
+                raise RowError(WRONG_TYPE, f"expected JSON text in this CSV cell ({err.msg})", key) from None
+        return value
+
+    def opt_votes(self, key: str = "votes") -> tuple[int, ...] | None:
+        """Votes relative to chosen: a non-empty list of +1 / 0 / -1."""
+        value = self.opt_json(key)
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)) or not value:
+            raise RowError(WRONG_TYPE, f"expected a non-empty list of votes, got {_show(value)}", key)
+        votes = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int) or v not in (-1, 0, 1):
+                raise RowError(BAD_VOTE, f"votes must be 1, 0 or -1, got {_show(v)}", key)
+            votes.append(v)
+        return tuple(votes)
+
+    def opt_meta(self, key: str = "meta") -> dict[str, Any]:
+        value = self.opt_json(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise RowError(WRONG_TYPE, f"expected an object, got {_show(value)}", key)
+        return dict(value)
+
+
+def check_pair(chosen: str, rejected: str, fields: tuple[str, str] = ("chosen", "rejected")) -> None:
+    """Reject pairs that cannot teach a preference: an empty side, or two equal sides.
+
+    Whitespace-only counts as empty and surrounding whitespace is ignored when comparing,
+    because either would give the model a pair it cannot (or should not) separate.
+    """
+    for text, name in zip((chosen, rejected), fields, strict=True):
+        if not text.strip():
+            raise RowError(EMPTY_RESPONSE, "response is empty or whitespace only", name)
+    if chosen.strip() == rejected.strip():
+        raise RowError(IDENTICAL_RESPONSES, f"{fields[0]} and {fields[1]} are identical", fields[1])
+
+
+def _as_str(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise RowError(WRONG_TYPE, f"expected a string, got {_show(value)}", key)
+    return value
+
+
+def _parse_number(text: str, key: str, kind: type, reason: str = WRONG_TYPE) -> Any:
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise RowError(reason, f"expected a number, got {text!r}", key) from None
+
+
+def _show(value: Any) -> str:
+    """A short description of a bad value for error messages."""
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"

@@ -1,0 +1,133 @@
+"""``rewardlab eval``: score held-out comparisons once and compute every pairwise metric.
+
+Each distinct (prompt, response) is scored once. Calibration uses 2-fold cross-fitting by
+prompt: the temperature applied to one fold is fitted on the other, so the calibrated ECE
+is measured on data the temperature never saw.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from rewardlab.data.records import Comparison, prompt_text
+from rewardlab.errors import DataError
+from rewardlab.eval.calibration import expected_calibration_error, fit_temperature, reliability_bins
+from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
+from rewardlab.eval.verdict import verdict
+from rewardlab.models.reward_model import RewardModel
+
+__all__ = ["EvalReport", "evaluate", "evaluate_scores", "score_comparisons"]
+
+ECE_BINS = 15
+
+
+@dataclass
+class EvalReport:
+    """Everything ``rewardlab eval`` reports; ``to_dict`` is the ``--json`` output."""
+
+    n_pairs: int
+    n_data_ties: int
+    accuracy: float
+    model_ties: int
+    verdict: str
+    reward: dict[str, float]
+    ece: float
+    ece_calibrated: float
+    temperature: float
+    gold: dict[str, Any] | None = None
+    noise_ceiling: dict[str, float] | None = None
+    by_subset: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_strength: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_margin: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reliability: list[dict[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score_comparisons(
+    model: RewardModel, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "fp32"
+) -> list[ScoredPair]:
+    """Rewards for both sides of every comparison; each distinct input is scored once."""
+    keys: dict[tuple[str, str], int] = {}
+    prompts, responses = [], []
+    for r in records:
+        for response in (r.chosen, r.rejected):
+            key = (prompt_text(r.prompt), response)
+            if key not in keys:
+                keys[key] = len(prompts)
+                prompts.append(r.prompt)
+                responses.append(response)
+    scores = model.score(prompts, responses, batch_size=batch_size, precision=precision)
+    out = []
+    for r in records:
+        c = scores[keys[(prompt_text(r.prompt), r.chosen)]]
+        j = scores[keys[(prompt_text(r.prompt), r.rejected)]]
+        out.append(ScoredPair(r, c, j))
+    return out
+
+
+def _cross_fitted_diffs(pairs: Sequence[ScoredPair], seed: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(raw diffs, diffs divided by the other fold's temperature, temperature fitted on all)."""
+    groups = sorted({p.record.group for p in pairs})
+    random.Random(seed).shuffle(groups)
+    fold_of = {g: i % 2 for i, g in enumerate(groups)}
+    diffs = torch.tensor([p.diff for p in pairs], dtype=torch.float64)
+    folds = torch.tensor([fold_of[p.record.group] for p in pairs])
+    calibrated = diffs.clone()
+    for k in (0, 1):
+        train = diffs[folds != k]
+        if train.numel() == 0:
+            return diffs, diffs, 1.0
+        calibrated[folds == k] = diffs[folds == k] / fit_temperature(train)
+    return diffs, calibrated, fit_temperature(diffs)
+
+
+def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport:
+    """All metrics from already-scored pairs (no model needed)."""
+    judged = [p for p in pairs if not p.record.tie]
+    if not judged:
+        raise DataError("no non-tie pairs to evaluate")
+    summary = accuracy_summary(pairs)
+    raw, calibrated, temperature = _cross_fitted_diffs(judged, seed)
+    gold = gold_accuracy(judged)
+    ceiling = None
+    if gold["n"] and all("p_label" in p.record.meta for p in judged):
+        from rewardlab.synth import noise_ceiling
+
+        ceiling = noise_ceiling([p.record for p in pairs])
+    return EvalReport(
+        n_pairs=summary["n"],
+        n_data_ties=len(pairs) - len(judged),
+        accuracy=summary["accuracy"],
+        model_ties=summary["model_ties"],
+        verdict=verdict(summary["accuracy"]),
+        reward=reward_stats(judged),
+        ece=expected_calibration_error(raw, ECE_BINS),
+        ece_calibrated=expected_calibration_error(calibrated, ECE_BINS),
+        temperature=temperature,
+        gold=gold if gold["n"] else None,
+        noise_ceiling=ceiling,
+        by_subset=by_bucket(judged, "subset"),
+        by_strength=by_bucket(judged, "strength"),
+        by_margin=by_bucket(judged, "margin"),
+        reliability=reliability_bins(raw, ECE_BINS),
+    )
+
+
+def evaluate(
+    model: RewardModel,
+    records: Sequence[Comparison],
+    *,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    seed: int = 0,
+) -> tuple[EvalReport, list[ScoredPair]]:
+    """Score ``records`` with ``model`` and compute the full report."""
+    pairs = score_comparisons(model, records, batch_size=batch_size, precision=precision)
+    return evaluate_scores(pairs, seed=seed), pairs

@@ -1,0 +1,56 @@
+"""Plain-text rendering of an evaluation report for the terminal."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rewardlab.eval.evaluate import EvalReport
+
+__all__ = ["render_report"]
+
+
+def _pct(x: float | None) -> str:
+    return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
+
+
+def _table(title: str, rows: dict[str, dict[str, Any]], gold: bool) -> list[str]:
+    if not rows:
+        return []
+    width = max(len(title), *(len(k) for k in rows))
+    head = f"  {title:<{width}}  {'pairs':>6}  {'acc':>6}" + (f"  {'gold acc':>8}" if gold else "")
+    lines = [head]
+    for name, r in rows.items():
+        line = f"  {name:<{width}}  {r['n']:>6}  {_pct(r['accuracy']):>6}"
+        if gold:
+            line += f"  {_pct(r.get('gold_accuracy')):>8}"
+        lines.append(line)
+    return [*lines, ""]
+
+
+def render_report(report: EvalReport, title: str = "Held-out evaluation") -> str:
+    """A compact, aligned summary: verdict first, then breakdowns."""
+    lines = [title, "=" * len(title)]
+    lines.append(f"  accuracy vs labels   {_pct(report.accuracy)}   ({report.n_pairs} pairs; verdict: "
+                 f"{report.verdict.upper()})")
+    if report.noise_ceiling:
+        c = report.noise_ceiling
+        lines.append(f"  label noise ceiling  {_pct(c['bayes_accuracy'])}   (best expected accuracy against "
+                     f"these labels; labels agree with gold {_pct(c['label_gold_agreement']).strip()})")
+    if report.gold:
+        lines.append(f"  accuracy vs gold     {_pct(report.gold['accuracy'])}   ({report.gold['n']} pairs with "
+                     "distinct gold utility)")
+    lines.append(f"  ECE (15 bins)        {report.ece:6.3f}   -> {report.ece_calibrated:.3f} after temperature "
+                 f"T={report.temperature:.2f} (cross-fitted)")
+    r = report.reward
+    lines.append(f"  reward chosen        {r['chosen_mean']:+.3f} ± {r['chosen_std']:.3f}   "
+                 f"rejected {r['rejected_mean']:+.3f} ± {r['rejected_std']:.3f}")
+    if report.model_ties or report.n_data_ties:
+        lines.append(f"  model ties (wrong)   {report.model_ties}   data ties left out: {report.n_data_ties}")
+    lines.append("")
+    gold = report.gold is not None
+    lines += _table("subset", report.by_subset, gold)
+    lines += _table("strength", report.by_strength, gold)
+    lines += _table("margin", report.by_margin, gold)
+    lines.append("Bands: <65% risky, 65-70% weak, >=70% usable, >=75% solid, >=80% excellent.")
+    return "\n".join(lines)

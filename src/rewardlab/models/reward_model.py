@@ -1,0 +1,202 @@
+"""RewardModel: a Hugging Face backbone with a scalar head, and the one scoring path.
+
+``RewardModel`` is a ``torch.nn.Module`` around a standard ``*ForSequenceClassification``
+model (``num_labels=1``). Its ``forward`` maps a padded batch to one reward per row, reading
+the scored token from the attention mask (DESIGN invariant 2): encoders pool their first
+token through the backbone's own head (exactly what ``AutoModelForSequenceClassification``
+does), decoders apply their ``score`` head at the last real token. Train, eval, score and
+serve all go through :meth:`forward`, so there is one definition of "the reward".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rewardlab.data.records import Prompt
+from rewardlab.errors import ModelError
+from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
+from rewardlab.models.formatting import InputFormat, format_input
+from rewardlab.models.padding import last_token_index, right_align
+from rewardlab.models.precision import autocast, resolve_precision
+
+__all__ = ["RewardModel", "pad_batch"]
+
+
+def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists to the longest one: ``(input_ids [B, T], attention_mask [B, T])``."""
+    width = max((len(s) for s in sequences), default=0)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+class RewardModel(torch.nn.Module):
+    """A backbone + scalar head that maps (prompt, response) to a reward."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        input_format: InputFormat,
+        max_length: int,
+        kind: BackboneKind | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.hf = model
+        self.tokenizer = tokenizer
+        self.input_format = input_format
+        self.max_length = int(max_length)
+        self.kind: BackboneKind = kind or backbone_kind(model.config)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        if self.kind == "decoder" and not isinstance(getattr(model, "score", None), torch.nn.Module):
+            raise ModelError(f"{type(model).__name__} has no 'score' head; rewardlab cannot read its reward")
+        if tokenizer.pad_token_id is None:
+            raise ModelError("the tokenizer has no pad token")
+
+    # ----------------------------------------------------------------------------- loading
+    @classmethod
+    def from_backbone(
+        cls,
+        name_or_path: str | os.PathLike[str],
+        *,
+        gguf_file: str | None = None,
+        max_length: int = 256,
+        input_format: str = "auto",
+        dropout: bool = False,
+    ) -> RewardModel:
+        """A new reward model: the backbone's weights plus a freshly initialised scalar head."""
+        loaded = load_backbone(name_or_path, gguf_file=gguf_file, dropout=dropout)
+        fmt = InputFormat.for_tokenizer(loaded.tokenizer, input_format)
+        meta = {"backbone": str(name_or_path), **({"gguf_file": gguf_file} if gguf_file else {})}
+        return cls._from_loaded(loaded, fmt, max_length, meta)
+
+    @classmethod
+    def _from_loaded(
+        cls, loaded: LoadedBackbone, fmt: InputFormat, max_length: int, meta: dict[str, Any]
+    ) -> RewardModel:
+        return cls(
+            loaded.model, loaded.tokenizer, input_format=fmt, max_length=max_length, kind=loaded.kind,
+            metadata=meta,
+        )
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike[str]) -> RewardModel:
+        """Load a model directory written by :meth:`save_pretrained` (or a plain HF reward model)."""
+        from rewardlab.models.io import read_metadata
+
+        meta = read_metadata(Path(path)) if Path(path).is_dir() else None
+        loaded = load_backbone(path, new_head=False)
+        if meta is None:
+            archs = getattr(loaded.model.config, "architectures", None) or []
+            if not any("ForSequenceClassification" in a for a in archs):
+                raise ModelError(
+                    f"{path} is neither a rewardlab model directory (no rewardlab.json) nor a "
+                    "sequence-classification reward model; to start from a backbone use "
+                    "RewardModel.from_backbone or `rewardlab train`"
+                )
+            fmt = InputFormat.for_tokenizer(loaded.tokenizer, "auto")
+            return cls._from_loaded(loaded, fmt, 512, {"source": str(path)})
+        fmt = InputFormat.from_dict(meta["input_format"])
+        return cls._from_loaded(loaded, fmt, int(meta["max_length"]), meta)
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write a standard HF model directory plus ``rewardlab.json`` and a model card."""
+        from rewardlab.models.io import write_model_dir
+
+        return write_model_dir(self, Path(path))
+
+    # ----------------------------------------------------------------------------- inputs
+    def format(self, prompt: Prompt, response: str) -> str:
+        """The exact input text for one (prompt, response) pair."""
+        return format_input(prompt, response, self.input_format, self.tokenizer)
+
+    def encode(
+        self, prompts: Sequence[Prompt], responses: Sequence[str], *, truncate: bool = True
+    ) -> list[list[int]]:
+        """Token ids for each pair, truncated from the left to ``max_length`` when ``truncate``."""
+        if len(prompts) != len(responses):
+            raise ModelError(f"got {len(prompts)} prompts but {len(responses)} responses")
+        texts = [self.format(p, r) for p, r in zip(prompts, responses)]
+        if not texts:
+            return []
+        enc = self.tokenizer(
+            texts,
+            add_special_tokens=self.input_format.add_special_tokens,
+            truncation=truncate,
+            max_length=self.max_length if truncate else None,
+        )
+        return [list(ids) for ids in enc["input_ids"]]
+
+    @property
+    def pad_id(self) -> int:
+        return int(self.tokenizer.pad_token_id)
+
+    # ----------------------------------------------------------------------------- forward
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Rewards for a padded batch (any padding side): ``[B, T], [B, T] -> [B]`` float32."""
+        ids, mask = right_align(input_ids, attention_mask, self.pad_id)
+        if self.kind == "encoder":
+            logits = self.hf(input_ids=ids, attention_mask=mask).logits
+            return logits[:, 0].float()
+        hidden = self.hf.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+        rows = torch.arange(hidden.shape[0], device=hidden.device)
+        pooled = hidden[rows, last_token_index(mask)]
+        return self.hf.score(pooled)[:, 0].float()
+
+    @torch.no_grad()
+    def score_ids(
+        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "fp32"
+    ) -> list[float]:
+        """Rewards for tokenized inputs, batched longest-first, returned in input order."""
+        device = next(self.parameters()).device
+        prec = resolve_precision(precision, device)
+        was_training = self.training
+        self.eval()
+        order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+        out = [0.0] * len(sequences)
+        try:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                ids, mask = pad_batch([sequences[i] for i in idx], self.pad_id)
+                with autocast(prec, device):
+                    rewards = self(ids.to(device), mask.to(device))
+                for i, r in zip(idx, rewards.tolist()):
+                    out[i] = float(r)
+        finally:
+            self.train(was_training)
+        return out
+
+    def score(
+        self,
+        prompts: Sequence[Prompt],
+        responses: Sequence[str],
+        *,
+        batch_size: int = 32,
+        precision: str = "fp32",
+        normalize: bool = False,
+    ) -> list[float]:
+        """One reward per (prompt, response). ``normalize`` applies the saved train statistics."""
+        rewards = self.score_ids(self.encode(prompts, responses), batch_size=batch_size, precision=precision)
+        return self.normalize(rewards) if normalize else rewards
+
+    def normalize(self, rewards: Sequence[float]) -> list[float]:
+        """``(r - mean) / std`` with the reward statistics measured on the training data.
+
+        This is the only place normalization happens; raw rewards are what the exported
+        Hugging Face model returns.
+        """
+        stats = self.metadata.get("normalization")
+        if not stats:
+            raise ModelError("this model has no reward statistics; it was not trained by rewardlab")
+        mean, std = float(stats["mean"]), float(stats["std"]) or 1.0
+        return [(r - mean) / std for r in rewards]

@@ -1,0 +1,252 @@
+"""The one explicit training loop (no ``transformers.Trainer``), on accelerate.
+
+Each step: chosen and rejected go through the model in one forward pass, the loss is
+Bradley-Terry (+ optional margin and centering), gradients accumulate over
+``grad_accum`` micro-batches, then clip, step, schedule. The batch plan is a pure function
+of the seed and epoch, and checkpoints hold every state that changes, so a killed run that
+resumes from its latest checkpoint ends with the same weights as an unbroken run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rewardlab.errors import CheckpointError, TrainingError
+from rewardlab.models.precision import autocast, resolve_precision
+from rewardlab.models.reward_model import RewardModel
+from rewardlab.objectives import bradley_terry, pairwise_accuracy, reward_centering
+from rewardlab.train.batching import epoch_batches
+from rewardlab.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    prune_checkpoints,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from rewardlab.train.config import LossConfig, OptimConfig
+from rewardlab.train.pairs import PairBatch, TokenizedPairs
+
+__all__ = ["LoopResult", "train_loop"]
+
+
+@dataclass
+class LoopResult:
+    """What the loop measured. ``pairs_per_s`` counts training compute only (no eval, no saving)."""
+
+    steps: int
+    pairs_seen: int
+    train_seconds: float
+    pairs_per_s: float
+    final_loss: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+    resumed_from: int | None = None
+    precision: str = "fp32"
+
+
+def _schedule(optimizer: torch.optim.Optimizer, cfg: OptimConfig, total_steps: int) -> Any:
+    from transformers import get_scheduler
+
+    name = "constant_with_warmup" if cfg.schedule == "constant" else cfg.schedule
+    warmup = int(round(cfg.warmup_ratio * total_steps))
+    return get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
+
+
+def _pair_loss(
+    model: Any, batch: PairBatch, loss_cfg: LossConfig, prec: str, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, accuracy) of one micro-batch; one forward over chosen and rejected together."""
+    ids, mask = batch.input_ids.to(device), batch.attention_mask.to(device)
+    with autocast(prec, device):  # type: ignore[arg-type]
+        rewards = model(ids, mask)
+    chosen, rejected = rewards[: batch.size], rewards[batch.size :]
+    margin = batch.margins.to(device) if loss_cfg.use_margin else None
+    loss = bradley_terry(chosen, rejected, margin)
+    if loss_cfg.center_coef > 0:
+        loss = loss + loss_cfg.center_coef * reward_centering(chosen, rejected)
+    return loss, pairwise_accuracy(chosen.detach(), rejected.detach())
+
+
+@torch.no_grad()
+def eval_pairs(model: RewardModel, pairs: TokenizedPairs, batch_size: int, prec: str) -> dict[str, float]:
+    """Mean BT loss and accuracy on tokenized pairs (used for periodic evaluation)."""
+    chosen = model.score_ids(pairs.chosen, batch_size=batch_size, precision=prec)
+    rejected = model.score_ids(pairs.rejected, batch_size=batch_size, precision=prec)
+    c, r = torch.tensor(chosen), torch.tensor(rejected)
+    return {"loss": float(bradley_terry(c, r)), "accuracy": float(pairwise_accuracy(c, r))}
+
+
+def train_loop(
+    model: RewardModel,
+    train: TokenizedPairs,
+    *,
+    optim: OptimConfig,
+    loss_cfg: LossConfig,
+    run_dir: Path,
+    fingerprint: str,
+    eval_set: TokenizedPairs | None = None,
+    resume: bool = False,
+    accelerator: Any = None,
+) -> LoopResult:
+    """Train ``model`` on ``train`` in place and return what was measured."""
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    acc = accelerator or Accelerator(cpu=not torch.cuda.is_available())
+    device = acc.device
+    prec = resolve_precision(optim.precision, device)
+    torch.manual_seed(optim.seed)
+    world = acc.num_processes
+    batches_per_epoch = len(epoch_batches(train.lengths(), optim.batch_size, seed=optim.seed, epoch=0,
+                                          bucket=optim.bucket_by_length, world_size=world)) // world
+    if batches_per_epoch == 0:
+        raise TrainingError(
+            f"{len(train)} training pairs make no full batch per process "
+            f"(batch_size {optim.batch_size}, {world} processes); lower train.batch_size"
+        )
+    steps_per_epoch = max(1, batches_per_epoch // optim.grad_accum)
+    total_steps = optim.max_steps or steps_per_epoch * optim.epochs
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=optim.lr,
+    )
+    scheduler = _schedule(optimizer, optim, total_steps)
+    ddp_model, optimizer = acc.prepare(model, optimizer)
+    ckpt_root = run_dir / "checkpoints"
+    step, epoch, batch_pos, history, resumed_from = 0, 0, 0, [], None
+    if resume:
+        found = latest_checkpoint(ckpt_root)
+        if found is None:
+            raise CheckpointError(f"--resume: no checkpoint under {ckpt_root}; start without --resume")
+        state = load_checkpoint(found, fingerprint)
+        acc.unwrap_model(ddp_model).load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        step, epoch, batch_pos, history = state["step"], state["epoch"], state["batch_pos"], state["history"]
+        resumed_from = step
+
+    def checkpoint(tag_step: int) -> Path | None:
+        acc.wait_for_everyone()
+        if not acc.is_main_process:
+            return None
+        state = {
+            "model": acc.unwrap_model(ddp_model).state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": rng_state(),
+            "step": tag_step, "epoch": epoch, "batch_pos": batch_pos, "history": history,
+        }
+        path = save_checkpoint(ckpt_root, tag_step, state, {"fingerprint": fingerprint, "epoch": epoch})
+        prune_checkpoints(ckpt_root, optim.keep_checkpoints, protect=path)
+        return path
+
+    writer = _tensorboard(run_dir, acc.is_main_process, purge_step=step)
+    bar = tqdm(total=total_steps, initial=step, disable=not (optim.progress and acc.is_main_process),
+               desc="train", unit="step", mininterval=1.0, dynamic_ncols=True)
+    ddp_model.train()
+    train_seconds, pairs_seen, last_loss = 0.0, 0, float("nan")
+    ema_loss: float | None = None
+    ema_acc: float | None = None
+    while step < total_steps:
+        plan = epoch_batches(train.lengths(), optim.batch_size, seed=optim.seed, epoch=epoch,
+                             bucket=optim.bucket_by_length, world_size=world)[acc.process_index :: world]
+        plan = plan[: steps_per_epoch * optim.grad_accum]
+        while batch_pos < len(plan) and step < total_steps:
+            t0 = time.perf_counter()
+            group = plan[batch_pos : batch_pos + optim.grad_accum]
+            step_loss, step_acc, step_pairs = 0.0, 0.0, 0
+            for k, indices in enumerate(group):
+                batch = PairBatch.collate(train, indices, model.pad_id)
+                sync = k == len(group) - 1
+                ctx = contextlib.nullcontext() if sync or world == 1 else acc.no_sync(ddp_model)
+                with ctx:
+                    loss, accuracy = _pair_loss(ddp_model, batch, loss_cfg, prec, device)
+                    if not torch.isfinite(loss):
+                        good = checkpoint(step)
+                        raise TrainingError(
+                            f"the loss became {loss.item()} at step {step} (epoch {epoch}); training stopped. "
+                            f"The last good state is saved at {good or ckpt_root}. Lower train.lr, use "
+                            "train.precision=fp32, or check the data for extreme margins."
+                        )
+                    acc.backward(loss / len(group))
+                step_loss += loss.item() / len(group)
+                step_acc += accuracy.item() / len(group)
+                step_pairs += batch.size
+            grad_norm = acc.clip_grad_norm_(ddp_model.parameters(), optim.grad_clip)
+            if grad_norm is not None and not torch.isfinite(torch.as_tensor(grad_norm)):
+                optimizer.zero_grad(set_to_none=True)
+                good = checkpoint(step)
+                raise TrainingError(
+                    f"gradients became non-finite at step {step} (epoch {epoch}); training stopped. "
+                    f"The last good state is saved at {good or ckpt_root}. Lower train.lr or use fp32."
+                )
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            batch_pos += len(group)
+            train_seconds += time.perf_counter() - t0
+            pairs_seen += step_pairs * world
+            last_loss = step_loss
+            ema_loss = step_loss if ema_loss is None else 0.9 * ema_loss + 0.1 * step_loss
+            ema_acc = step_acc if ema_acc is None else 0.9 * ema_acc + 0.1 * step_acc
+            bar.update(1)
+            bar.set_postfix(loss=f"{ema_loss:.3f}", acc=f"{ema_acc:.3f}",
+                            pairs_s=f"{pairs_seen / max(train_seconds, 1e-9):.1f}", refresh=False)
+            if step % optim.log_every == 0 or step == total_steps:
+                entry = {"step": step, "epoch": epoch, "loss": step_loss, "accuracy": step_acc,
+                         "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm or 0.0)}
+                history.append(entry)
+                _log(writer, "train", entry, step)
+            if eval_set is not None and optim.eval_every and step % optim.eval_every == 0:
+                if acc.is_main_process:
+                    sub = eval_set.subset(range(min(len(eval_set), optim.eval_pairs)))
+                    result = eval_pairs(acc.unwrap_model(ddp_model), sub, optim.batch_size * 2, prec)
+                    history.append({"step": step, "eval_loss": result["loss"], "eval_accuracy": result["accuracy"]})
+                    _log(writer, "eval", result, step)
+                acc.wait_for_everyone()
+                ddp_model.train()
+            if step % optim.save_every == 0 and step < total_steps:
+                checkpoint(step)
+        if batch_pos >= len(plan):
+            epoch, batch_pos = epoch + 1, 0
+    bar.close()
+    if writer is not None:
+        writer.close()
+    if acc.is_main_process:
+        (run_dir / "train_history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+    acc.wait_for_everyone()
+    return LoopResult(
+        steps=step, pairs_seen=pairs_seen, train_seconds=train_seconds,
+        pairs_per_s=pairs_seen / train_seconds if train_seconds > 0 else 0.0,
+        final_loss=last_loss if not math.isnan(last_loss) else float("nan"),
+        history=history, resumed_from=resumed_from, precision=prec,
+    )
+
+
+def _tensorboard(run_dir: Path, main: bool, purge_step: int) -> Any:
+    if not main:
+        return None
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge_step or None)
+
+
+def _log(writer: Any, prefix: str, values: dict[str, Any], step: int) -> None:
+    if writer is None:
+        return
+    for key, value in values.items():
+        if key not in ("step", "epoch") and isinstance(value, int | float):
+            writer.add_scalar(f"{prefix}/{key}", value, step)

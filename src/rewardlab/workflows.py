@@ -1,0 +1,92 @@
+"""Multi-stage workflows behind the CLI verbs: train then evaluate, and the demo.
+
+Sits above train and eval (DESIGN import order) so neither needs to know about the other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
+from rewardlab.models.io import write_metadata
+from rewardlab.models.precision import resolve_precision
+from rewardlab.train import RunConfig, TrainResult, run_training
+
+__all__ = ["RunOutcome", "hf_parity", "train_and_evaluate"]
+
+
+@dataclass
+class RunOutcome:
+    train: TrainResult
+    report: EvalReport | None
+    eval_seconds: float
+
+
+def _headline_metrics(report: EvalReport) -> dict[str, float]:
+    out = {"heldout_accuracy": report.accuracy, "ece": report.ece, "ece_calibrated": report.ece_calibrated,
+           "temperature": report.temperature}
+    if report.gold:
+        out["gold_accuracy"] = report.gold["accuracy"]
+    return {k: float(v) for k, v in out.items() if not math.isnan(v)}
+
+
+def _normalization(pairs: list[ScoredPair]) -> dict[str, float]:
+    rewards = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    return {"mean": statistics.fmean(rewards), "std": statistics.pstdev(rewards) or 1.0,
+            "n": float(len(rewards)), "source": "held-out responses"}  # type: ignore[dict-item]
+
+
+def train_and_evaluate(
+    cfg: RunConfig, run_dir: str | Path, *, resume: bool = False, log: Callable[[str], Any] = print
+) -> RunOutcome:
+    """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model."""
+    result = run_training(cfg, run_dir, resume=resume, log=log)
+    loop = result.loop
+    log(f"trained {loop.steps} steps on {len(result.data.train)} pairs in {loop.train_seconds:.0f}s "
+        f"({loop.pairs_per_s:.1f} pairs/s, {loop.precision})")
+    if not result.data.heldout:
+        return RunOutcome(result, None, 0.0)
+    t0 = time.perf_counter()
+    precision = resolve_precision(cfg.eval.precision, next(result.model.parameters()).device)
+    report, pairs = evaluate(result.model, result.data.heldout, batch_size=cfg.eval.batch_size,
+                             precision=precision, seed=cfg.data.split_seed)
+    seconds = time.perf_counter() - t0
+    model = result.model
+    model.metadata["normalization"] = _normalization(pairs)
+    model.metadata["metrics"] = _headline_metrics(report)
+    write_metadata(model, result.model_dir)
+    metrics = {"train": {"steps": loop.steps, "pairs": len(result.data.train), "pairs_per_s": loop.pairs_per_s,
+                         "train_seconds": loop.train_seconds, "final_loss": loop.final_loss,
+                         "precision": loop.precision},
+               "eval": report.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
+    (Path(run_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    log(render_report(report))
+    return RunOutcome(result, report, seconds)
+
+
+def hf_parity(model_dir: Path, pairs: list[tuple[Any, str]], rewards: list[float]) -> float:
+    """Max |reward difference| between rewardlab's scores and plain transformers on the saved directory."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rewardlab.models.formatting import InputFormat, format_input
+    from rewardlab.models.io import read_metadata
+
+    meta = read_metadata(model_dir) or {}
+    fmt = InputFormat.from_dict(meta["input_format"])
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    hf = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    worst = 0.0
+    with torch.no_grad():
+        for (prompt, response), expected in zip(pairs, rewards):
+            enc = tokenizer(format_input(prompt, response, fmt, tokenizer), return_tensors="pt", truncation=True,
+                            max_length=meta["max_length"], add_special_tokens=fmt.add_special_tokens)
+            worst = max(worst, abs(hf(**enc).logits[0, 0].item() - expected))
+    return worst
