@@ -129,6 +129,7 @@ def train_trl(
     pretokenized: bool = False,
     eval_autocast_bf16: bool = False,
     config_overrides: dict[str, Any] | None = None,
+    token_ids: list[tuple[list[int], list[int]]] | None = None,
 ) -> dict[str, Any]:
     """Train a reward model with TRL's ``RewardTrainer`` on ``(chosen_text, rejected_text)`` pairs.
 
@@ -145,6 +146,8 @@ def train_trl(
             ``rejected_ids`` from ``tokenizer(text)``, i.e. ``[CLS] text [SEP]``, token-identical to a plain
             tokenizer call (TRL skips its EOS and tokenization steps but still applies the length filter).
         eval_autocast_bf16: score eval pairs under bf16 autocast (default: float32).
+        token_ids: exact ``(chosen_ids, rejected_ids)`` per training pair (e.g. rewardlab's left-truncated
+            ids), given to TRL as pretokenized columns so both trainers see identical sequences.
         config_overrides: extra ``RewardConfig`` fields, applied last,
             e.g. ``{"gradient_checkpointing": False}``.
 
@@ -177,7 +180,12 @@ def train_trl(
     chosen = [c for c, _ in train_texts]
     rejected = [r for _, r in train_texts]
     data: dict[str, list[Any]] = {"idx": list(range(len(train_texts)))}
-    if pretokenized:
+    if token_ids is not None:
+        if len(token_ids) != len(train_texts):
+            raise ValueError("token_ids must have one entry per training pair")
+        data["chosen_ids"] = [list(c) for c, _ in token_ids]
+        data["rejected_ids"] = [list(r) for _, r in token_ids]
+    elif pretokenized:
         data["chosen_ids"] = _token_ids(tokenizer, chosen)
         data["rejected_ids"] = _token_ids(tokenizer, rejected)
     else:
@@ -218,7 +226,7 @@ def train_trl(
     # Cross-check TRL's preprocessing against our model of it (on up to 64 kept pairs): same token ids,
     # and the same set of pairs surviving the `len(ids) <= max_length` filter.
     def fmt(text: str) -> str:  # the text as the model sees it in training (TRL's EOS appended or not)
-        return text if pretokenized else trl_text(text, eos)
+        return text if pretokenized or token_ids is not None else trl_text(text, eos)
 
     sample = kept_idx[:64]
     head = prepared.select(range(len(sample)))
@@ -273,8 +281,8 @@ def train_trl(
         "pairs_given": len(train_texts),
         "pairs_trained": pairs_trained,
         "pairs_dropped_by_length_filter": len(train_texts) - pairs_trained,
-        "length_filter_matches_model": kept_idx == expected_kept,
-        "trl_token_ids_match_reference": ids_match,
+        "length_filter_matches_model": kept_idx == expected_kept if token_ids is None else None,
+        "trl_token_ids_match_reference": ids_match if token_ids is None else None,
         "train_seconds": round(train_seconds, 3),
         "pairs_per_s": round(pairs_trained * epochs / train_seconds, 3),
         "tokens_trained": tokens_per_epoch * epochs,
@@ -292,9 +300,10 @@ def train_trl(
         "linear_out_dtype_in_eval": sorted(eval_dtypes),
         "param_dtypes": param_dtypes,
         "settings": {
-            "trl_input": "chosen_ids/rejected_ids" if pretokenized else "implicit-prompt strings",
+            "trl_input": "given token ids" if token_ids is not None else (
+                "chosen_ids/rejected_ids" if pretokenized else "implicit-prompt strings"),
             "eos_token": eos,
-            "eos_appended_by_trl": not pretokenized,
+            "eos_appended_by_trl": not pretokenized and token_ids is None,
             "max_length": args.max_length,
             "truncation": "none in training (over-long pairs dropped); left truncation in eval",
             "bf16": args.bf16,

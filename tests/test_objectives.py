@@ -36,4 +36,5 @@ def test_reward_centering_is_mean_squared_sum() -> None:
 
 
 def test_pairwise_accuracy_counts_ties_wrong() -> None:
-    assert pairwise_accuracy(torch.tensor([1.0, 0.5, 2.0]), torch.tensor([0.0, 0.5, 3.0])).item() == pytest.approx(1 / 3)
+    accuracy = pairwise_accuracy(torch.tensor([1.0, 0.5, 2.0]), torch.tensor([0.0, 0.5, 3.0]))
+    assert accuracy.item() == pytest.approx(1 / 3)

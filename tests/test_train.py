@@ -27,7 +27,8 @@ BAD = ["no. bad bad bad.", "the answer is bad.", "bad reply, very bad."]
 def write_pairs(path: Path, n: int = 96, margin: float | None = None) -> Path:
     rows = []
     for i in range(n):
-        row = {"prompt": f"question number {i} about topic {i % 7}?", "chosen": GOOD[i % 3], "rejected": BAD[(i + 1) % 3]}
+        prompt = f"question number {i} about topic {i % 7}?"
+        row = {"prompt": prompt, "chosen": GOOD[i % 3], "rejected": BAD[(i + 1) % 3]}
         if margin is not None:
             row["margin"] = margin
         rows.append(json.dumps(row))

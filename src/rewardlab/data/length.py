@@ -74,10 +74,7 @@ def apply_length_policy(
             source=None if source is None else str(source),
             line=first.meta.get("line"),
         )
-    if policy == "drop":
-        kept = [r for r, n in zip(records, lengths, strict=True) if n <= max_length]
-    else:
-        kept = list(records)
+    kept = [r for r, n in zip(records, lengths, strict=True) if n <= max_length] if policy == "drop" else list(records)
     report = LengthReport(
         total=len(records),
         over_length=len(over),

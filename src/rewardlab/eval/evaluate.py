@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from rewardlab.data.records import Comparison, prompt_text
+from rewardlab.data.records import Comparison, Prompt, prompt_text
 from rewardlab.errors import DataError
 from rewardlab.eval.calibration import expected_calibration_error, fit_temperature, reliability_bins
 from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
@@ -55,7 +55,8 @@ def score_comparisons(
 ) -> list[ScoredPair]:
     """Rewards for both sides of every comparison; each distinct input is scored once."""
     keys: dict[tuple[str, str], int] = {}
-    prompts, responses = [], []
+    prompts: list[Prompt] = []
+    responses: list[str] = []
     for r in records:
         for response in (r.chosen, r.rejected):
             key = (prompt_text(r.prompt), response)

@@ -56,7 +56,7 @@ def _schedule(optimizer: torch.optim.Optimizer, cfg: OptimConfig, total_steps: i
     from transformers import get_scheduler
 
     name = "constant_with_warmup" if cfg.schedule == "constant" else cfg.schedule
-    warmup = int(round(cfg.warmup_ratio * total_steps))
+    warmup = round(cfg.warmup_ratio * total_steps)
     return get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
 
 
@@ -114,7 +114,8 @@ def train_loop(
         )
     steps_per_epoch = max(1, batches_per_epoch // optim.grad_accum)
     total_steps = optim.max_steps or steps_per_epoch * optim.epochs
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
     optimizer = torch.optim.AdamW(

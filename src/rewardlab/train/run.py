@@ -100,9 +100,9 @@ def run_training(
         log(f"{name}: {report.summary()}")
     train_hash = data_hash(data.train)
     if acc.is_main_process:
-        report = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash,
-                  "lengths": {k: v.summary() for k, v in lengths.items()}}
-        (run / "data_report.json").write_text(json.dumps(report, indent=2))
+        summary = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash,
+                   "lengths": {k: v.summary() for k, v in lengths.items()}}
+        (run / "data_report.json").write_text(json.dumps(summary, indent=2))
     train_pairs = tokenize_pairs(model, data.train)
     eval_pairs = tokenize_pairs(model, data.heldout) if cfg.train.eval_every and data.heldout else None
     result = train_loop(

@@ -1,0 +1,104 @@
+"""The CLI verbs end to end on a tiny real model: synth -> train -> eval -> score, and clean errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rewardlab.cli import main
+from rewardlab.models import RewardModel
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    assert main(["synth", "--out", str(out), "--n-prompts", "40", "--seed", "3"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(world: Path, tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("run")
+    code = main(["train", "--out", str(run), "--set", f"data.train={world / 'pairs.jsonl'}",
+                 "--set", f"model.backbone={tiny_bert_dir}", "--set", "model.max_length=128",
+                 "--set", "train.batch_size=8", "--set", "train.progress=false", "--set", "train.precision=fp32"])
+    assert code == 0
+    return run
+
+
+def test_synth_writes_every_label_type(world: Path) -> None:
+    for name in ("pairs.jsonl", "rankings.jsonl", "ratings.jsonl", "labels.jsonl", "responses.jsonl",
+                 "annotators.json", "world.json"):
+        assert (world / name).stat().st_size > 0, name
+    first = json.loads((world / "pairs.jsonl").read_text().splitlines()[0])
+    assert {"prompt", "chosen", "rejected", "annotator", "gold_chosen", "gold_rejected"} <= set(first)
+
+
+def test_train_writes_model_metrics_and_statistics(trained: Path) -> None:
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["train"]["steps"] > 0 and 0.0 <= metrics["eval"]["accuracy"] <= 1.0
+    assert metrics["eval"]["gold"]["n"] > 0 and metrics["eval"]["noise_ceiling"]["bayes_accuracy"] > 0.5
+    meta = json.loads((trained / "model" / "rewardlab.json").read_text())
+    assert meta["normalization"]["std"] > 0 and "heldout_accuracy" in meta["metrics"]
+    assert meta["data_hash"] and meta["input_format"]["kind"] == "plain"
+
+
+def test_eval_prints_a_table_and_writes_json(trained: Path, world: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(trained / "model"), str(world / "pairs.jsonl"), "--json", str(out),
+                 "--precision", "fp32"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy vs labels" in text and "accuracy vs gold" in text and "ECE (15 bins)" in text
+    report = json.loads(out.read_text())
+    assert report["n_pairs"] + report["n_data_ties"] == len((world / "pairs.jsonl").read_text().splitlines())
+    assert set(report["by_subset"]) >= {"kb_fact", "arithmetic"}
+    assert len(report["reliability"]) == 15
+
+
+def test_score_keeps_input_order_for_responses_and_pairs(trained: Path, tmp_path: Path) -> None:
+    rows = [{"prompt": "What is 2 + 2?", "response": "4" * (i + 1), "id": f"r{i}"} for i in range(7)]
+    src = tmp_path / "responses.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "scores.jsonl"
+    assert main(["score", str(trained / "model"), str(src), "--out", str(out), "--precision", "fp32"]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["id"] for g in got] == [r["id"] for r in rows] and [g["line"] for g in got] == list(range(1, 8))
+    model = RewardModel.from_pretrained(trained / "model")
+    expected = model.score([r["prompt"] for r in rows], [r["response"] for r in rows])
+    assert [g["reward"] for g in got] == pytest.approx(expected, abs=1e-5)
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"prompt": "hi", "chosen": "hello there", "rejected": "go away"}) + "\n")
+    assert main(["score", str(trained / "model"), str(pairs), "--out", str(out), "--precision", "fp32"]) == 0
+    row = json.loads(out.read_text())
+    assert set(row) == {"line", "chosen_reward", "rejected_reward"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--set", "train.lrr=1"], "unknown config key 'train.lrr'"),
+        (["train", "--set", "data.train=/no/such/file.jsonl"], "no such file"),
+        (["synth", "--out", "x", "--n-prompts", "0"], "n_prompts"),
+    ],
+)
+def test_errors_are_one_clear_line_and_exit_2(argv: list[str], message: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    if argv[0] == "train":
+        argv = [*argv, "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_eval_names_the_bad_line_of_malformed_data(trained: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"prompt": "a", "chosen": "x", "rejected": "y"}) + "\n"
+                   + json.dumps({"prompt": "b", "chosen": "same", "rejected": "same"}) + "\n")
+    assert main(["eval", str(trained / "model"), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.jsonl" in err and "line 2" in err
