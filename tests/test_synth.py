@@ -139,9 +139,7 @@ def test_written_files_hold_the_documented_fields(tmp_path: Path) -> None:
     w = generate_world(SynthConfig(n_prompts=24, seed=4))
     paths = write_world(w, tmp_path)
     pair = json.loads(paths["pairs"].read_text().splitlines()[0])
-    assert {"prompt", "chosen", "rejected", "annotator", "subset", "prompt_id", "gold_chosen", "meta"} <= set(
-        pair
-    )
+    assert {"prompt", "chosen", "rejected", "annotator", "subset", "prompt_id", "gold_chosen", "meta"} <= set(pair)
     assert 0.0 <= pair["meta"]["p_label"] <= 1.0
     response = json.loads(paths["responses"].read_text().splitlines()[0])
     assert set(response) == {"id", "prompt_id", "family", "prompt", "response", "gold", "attributes"}
@@ -149,9 +147,7 @@ def test_written_files_hold_the_documented_fields(tmp_path: Path) -> None:
     ranking = json.loads(paths["rankings"].read_text().splitlines()[0])
     assert len(ranking["responses"]) == len(ranking["gold"]) == 4
     annotators = json.loads(paths["annotators"].read_text())
-    assert {"id", "style", "temperature", "tie_threshold", "length_bias", "markdown_bias"} <= set(
-        annotators[0]
-    )
+    assert {"id", "style", "temperature", "tie_threshold", "length_bias", "markdown_bias"} <= set(annotators[0])
     summary = json.loads(paths["world"].read_text())
     assert summary["config"]["n_prompts"] == 24
     assert summary["counts"]["pairs"] == 24 * 3
@@ -286,15 +282,11 @@ def test_gold_rewards_completeness_and_penalises_filler_hedging_and_sycophancy()
     base = gold_utility(_BASE, "kb_fact")
     assert gold_utility(replace(_BASE, complete=False), "kb_fact") < base
     assert gold_utility(replace(_BASE, filler=1), "kb_fact") < base
-    assert gold_utility(replace(_BASE, filler=3), "kb_fact") < gold_utility(
-        replace(_BASE, filler=1), "kb_fact"
-    )
+    assert gold_utility(replace(_BASE, filler=3), "kb_fact") < gold_utility(replace(_BASE, filler=1), "kb_fact")
     assert gold_utility(replace(_BASE, hedging=True), "kb_fact") < base
     assert gold_utility(replace(_BASE, markdown=True), "kb_fact") == base
     wrong = replace(_BASE, correct=False)
-    assert gold_utility(replace(wrong, sycophancy=True), "false_premise") < gold_utility(
-        wrong, "false_premise"
-    )
+    assert gold_utility(replace(wrong, sycophancy=True), "false_premise") < gold_utility(wrong, "false_premise")
 
 
 def test_refusal_is_right_only_where_the_request_is_harmful() -> None:

@@ -80,7 +80,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = _load_run_config(args)
     out = Path(args.out or f"runs/train-{_stamp()}")
     outcome = train_and_evaluate(cfg, out, resume=args.resume)
-    print(f"\nmodel: {outcome.train.model_dir}\nrun:   {out} (config.yaml, metrics.json, tensorboard/)")
+    if outcome.report is not None or not outcome.train.data.heldout:
+        print(f"\nmodel: {outcome.train.model_dir}\nrun:   {out} (config.yaml, metrics.json, tensorboard/)")
     return 0
 
 

@@ -47,7 +47,11 @@ def train_and_evaluate(
     cfg: RunConfig, run_dir: str | Path, *, resume: bool = False, log: Callable[[str], Any] = print
 ) -> RunOutcome:
     """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model."""
+    from accelerate import PartialState
+
     result = run_training(cfg, run_dir, resume=resume, log=log)
+    if not PartialState().is_main_process:
+        return RunOutcome(result, None, 0.0)  # evaluation and reporting happen once, on the main process
     loop = result.loop
     log(f"trained {loop.steps} steps on {len(result.data.train)} pairs in {loop.train_seconds:.0f}s "
         f"({loop.pairs_per_s:.1f} pairs/s, {loop.precision})")

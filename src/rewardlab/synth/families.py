@@ -43,8 +43,7 @@ _BARE = (
 _STORY = {
     "add": "{name} has {a} {things}. A friend gives {name} {b} more. How many {things} does {name} have now, "
     "and is that number even or odd?",
-    "sub": "{name} had {a} {things} and gave {b} of them away. How many are left, and is that number "
-    "even or odd?",
+    "sub": "{name} had {a} {things} and gave {b} of them away. How many are left, and is that number even or odd?",
     "mul": "{name} buys {a} boxes with {b} {things} in each. How many {things} is that in total, and is the "
     "total even or odd?",
 }
@@ -83,9 +82,7 @@ def arithmetic(rng: random.Random) -> Task:
         parity = "even" if v % 2 == 0 else "odd"
         return sentence_reply(
             main,
-            rng.choice(
-                (f"{v} is an {parity} number.", f"The number {v} is {parity}.", f"And {v} is {parity}.")
-            ),
+            rng.choice((f"{v} is an {parity} number.", f"The number {v} is {parity}.", f"And {v} is {parity}.")),
         )
 
     wrong_values = [r + s for s in rng.sample(slips, 2) if r + s > 0]
@@ -97,8 +94,7 @@ def arithmetic(rng: random.Random) -> Task:
 _CONVERSION = (
     "In {place}, {dim} is measured in {A} and {B}: 1 {a} equals {f} {B}. How many {B} are in {q1} {A}? "
     "And how many are in {q2} {A}?",
-    "A recipe from {place} uses {A}. One {a} is {f} {B}. Please convert {q1} {A} to {B}, and also convert "
-    "{q2} {A}.",
+    "A recipe from {place} uses {A}. One {a} is {f} {B}. Please convert {q1} {A} to {B}, and also convert {q2} {A}.",
     "Given that 1 {a} = {f} {B}, how many {B} make {q1} {A}? Please also tell me how many {B} make {q2} {A}.",
 )
 
@@ -219,8 +215,7 @@ _LIST_PROMPTS = (
     "first-time visitor.",
     "Here are the {cat} of {town}: {items}. Name exactly {n} of them, and then tell me which one you would "
     "recommend to a beginner.",
-    "From these {cat} found around {town} ({items}), pick exactly {n} and recommend one of your picks to a "
-    "newcomer.",
+    "From these {cat} found around {town} ({items}), pick exactly {n} and recommend one of your picks to a newcomer.",
 )
 
 

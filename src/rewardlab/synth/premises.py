@@ -43,9 +43,7 @@ def _capital_premise(rng: random.Random) -> tuple[str, str, Reply, Reply, Reply]
             f"{fix} {c2} is not the capital of {country}; the capital is {c3}.",
             f"{c3} lies on the {river} river.",
         ),
-        sentence_reply(
-            f"{rng.choice(_YES)} {c2} is the capital of {country}.", f"{c2} lies on the {river} river."
-        ),
+        sentence_reply(f"{rng.choice(_YES)} {c2} is the capital of {country}.", f"{c2} lies on the {river} river."),
     )
 
 

@@ -81,9 +81,7 @@ class World:
             for i, j in _pick_pairs(p, self.config.pairs_per_prompt, rng):
                 ann = rng.choice(self.annotators)
                 first, second = (
-                    (p.candidates[i], p.candidates[j])
-                    if rng.random() < 0.5
-                    else (p.candidates[j], p.candidates[i])
+                    (p.candidates[i], p.candidates[j]) if rng.random() < 0.5 else (p.candidates[j], p.candidates[i])
                 )
                 judged = judge_pair(ann, first, second, rng)
                 win, lose = (first, second) if judged.first_wins else (second, first)
@@ -136,9 +134,7 @@ class World:
             ann = rng.choice(self.annotators)
             for c in p.candidates:
                 scores = rate(ann, c, rng)
-                kept = {
-                    k: scores[k] for k in ASPECTS if k == "overall" or rng.random() >= MISSING_ASPECT_RATE
-                }
+                kept = {k: scores[k] for k in ASPECTS if k == "overall" or rng.random() >= MISSING_ASPECT_RATE}
                 out.append(
                     Rating(
                         prompt=p.prompt,

@@ -70,6 +70,10 @@ def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
     return hashlib.sha256(json.dumps([d, train_hash], sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _silent(_: str) -> None:
+    """Only the main process talks; the others train quietly."""
+
+
 def run_training(
     cfg: RunConfig,
     run_dir: str | Path,
@@ -85,6 +89,8 @@ def run_training(
     if not resume and (run / "checkpoints").exists() and any((run / "checkpoints").glob("step-*")):
         raise ConfigError(f"{run} already holds checkpoints; pass --resume to continue it or choose a new --out")
     acc = Accelerator(cpu=not torch.cuda.is_available())
+    if not acc.is_main_process:
+        log = _silent
     if acc.is_main_process:
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
