@@ -47,8 +47,20 @@ def prompt_key(prompt: Prompt) -> str:
     return hashlib.sha1(prompt_text(prompt).encode("utf-8")).hexdigest()[:16]
 
 
+class _PromptGrouped:
+    """Records of one prompt share a group, so a split never puts a prompt on both sides."""
+
+    prompt: Prompt
+    prompt_id: str | None
+
+    @property
+    def group(self) -> str:
+        """The id used to keep a prompt's records on one side of a split."""
+        return self.prompt_id if self.prompt_id is not None else prompt_key(self.prompt)
+
+
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(_PromptGrouped):
     """A pairwise judgment: ``chosen`` was preferred over ``rejected`` for ``prompt``.
 
     ``tie`` marks a judged tie (the order of chosen/rejected is then arbitrary).
@@ -73,14 +85,10 @@ class Comparison:
     prompt_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    @property
-    def group(self) -> str:
-        """The id used to keep a prompt's records on one side of a split."""
-        return self.prompt_id if self.prompt_id is not None else prompt_key(self.prompt)
 
 
 @dataclass(frozen=True)
-class Ranking:
+class Ranking(_PromptGrouped):
     """A best-to-worst ordering of K >= 2 responses to one prompt."""
 
     prompt: Prompt
@@ -90,13 +98,9 @@ class Ranking:
     gold: tuple[float, ...] | None = None
     prompt_id: str | None = None
 
-    @property
-    def group(self) -> str:
-        return self.prompt_id if self.prompt_id is not None else prompt_key(self.prompt)
-
 
 @dataclass(frozen=True)
-class Rating:
+class Rating(_PromptGrouped):
     """Scalar or multi-attribute ratings of one response (missing attributes are absent)."""
 
     prompt: Prompt
@@ -107,13 +111,9 @@ class Rating:
     gold: float | None = None
     prompt_id: str | None = None
 
-    @property
-    def group(self) -> str:
-        return self.prompt_id if self.prompt_id is not None else prompt_key(self.prompt)
-
 
 @dataclass(frozen=True)
-class Label:
+class Label(_PromptGrouped):
     """A good (``True``) / bad (``False``) judgment of one response."""
 
     prompt: Prompt
@@ -123,10 +123,6 @@ class Label:
     annotator: str | None = None
     gold: float | None = None
     prompt_id: str | None = None
-
-    @property
-    def group(self) -> str:
-        return self.prompt_id if self.prompt_id is not None else prompt_key(self.prompt)
 
 
 def prompt_to_json(prompt: Prompt) -> str | list[dict[str, str]]:

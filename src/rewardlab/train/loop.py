@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,10 +119,9 @@ def train_loop(
     no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=optim.lr,
-    )
+    groups = [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    # The fused kernel (one pass over all parameters) is available on CPU and CUDA in recent torch.
+    optimizer = torch.optim.AdamW(groups, lr=optim.lr, fused=device.type in ("cpu", "cuda"))
     scheduler = _schedule(optimizer, optim, total_steps)
     ddp_model, optimizer = acc.prepare(model, optimizer)
     ckpt_root = run_dir / "checkpoints"
@@ -155,7 +155,8 @@ def train_loop(
 
     writer = _tensorboard(run_dir, acc.is_main_process, purge_step=step)
     bar = tqdm(total=total_steps, initial=step, disable=not (optim.progress and acc.is_main_process),
-               desc="train", unit="step", mininterval=1.0, dynamic_ncols=True)
+               desc="train", unit="step", dynamic_ncols=True,
+               mininterval=1.0 if sys.stderr.isatty() else 30.0)  # a log file gets a line per 30 s, not per step
     ddp_model.train()
     train_seconds, pairs_seen, last_loss = 0.0, 0, float("nan")
     ema_loss: float | None = None
