@@ -104,6 +104,8 @@ def load_backbone(
             raise ModelError(f"{source!r} cannot be loaded as a sequence-classification model: {exc}") from exc
     finally:
         transformers.logging.set_verbosity(previous)
+    if gguf_file:
+        _forget_gguf_quantization(model)
     if added_pad:
         model.resize_token_embeddings(len(tokenizer))
         # The old padding_idx was EOS, whose embedding row would never get a gradient.
@@ -114,6 +116,17 @@ def load_backbone(
     tokenizer.padding_side = "right"
     tokenizer.truncation_side = "left"
     return LoadedBackbone(model=model, tokenizer=tokenizer, kind=kind)
+
+
+def _forget_gguf_quantization(model: Any) -> None:
+    """GGUF weights are dequantized to float32 on load; drop the marker that blocks ``save_pretrained``.
+
+    transformers keeps a (non-serializable) GGUF quantizer on the model although its tensors
+    are plain float32, so the exported directory is an ordinary safetensors model.
+    """
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        delattr(model.config, "quantization_config")
 
 
 def _ensure_pad_token(tokenizer: Any, kind: BackboneKind) -> bool:

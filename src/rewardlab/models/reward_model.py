@@ -134,6 +134,7 @@ class RewardModel(torch.nn.Module):
             add_special_tokens=self.input_format.add_special_tokens,
             truncation=truncate,
             max_length=self.max_length if truncate else None,
+            verbose=truncate,  # measuring true lengths must not warn about sequences beyond the model's limit
         )
         return [list(ids) for ids in enc["input_ids"]]
 
