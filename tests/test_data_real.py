@@ -1,14 +1,16 @@
-"""The loaders on the real preference files in /work/shared/data (skipped when absent)."""
+"""The loaders on the real preference files in ../shared/data beside the repository (skipped when absent)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from rewardlab.data import InvalidRecordError, load_comparisons, split_by_prompt
 
-ROOT = Path("/work/shared/data")
+# shared/ sits beside the checkout (CI clones next to it); REWARDLAB_SHARED_DATA overrides.
+ROOT = Path(os.environ.get("REWARDLAB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 HH = ROOT / "hh-rlhf" / "harmless-base" / "test.jsonl.gz"
 PANDALM = ROOT / "pandalm" / "testset-v1.json"
 LLMBAR = ROOT / "llmbar"

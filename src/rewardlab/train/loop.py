@@ -175,10 +175,10 @@ def train_loop(
                 ctx = contextlib.nullcontext() if sync or world == 1 else acc.no_sync(ddp_model)
                 with ctx:
                     loss, accuracy = _pair_loss(ddp_model, batch, loss_cfg, prec, device)
-                    if not torch.isfinite(loss):
+                    if _any_rank_non_finite(loss, acc, world):
                         good = checkpoint(step)
                         raise TrainingError(
-                            f"the loss became {loss.item()} at step {step} (epoch {epoch}); training stopped. "
+                            f"the loss became {_describe(loss)} at step {step} (epoch {epoch}); training stopped. "
                             f"The last good state is saved at {good or ckpt_root}. Lower train.lr, use "
                             "train.precision=fp32, or check the data for extreme margins."
                         )
@@ -236,6 +236,19 @@ def train_loop(
         final_loss=last_loss if not math.isnan(last_loss) else float("nan"),
         history=history, resumed_from=resumed_from, precision=prec,
     )
+
+
+def _any_rank_non_finite(loss: torch.Tensor, acc: Any, world: int) -> bool:
+    """Whether the loss is NaN/inf on any process (all ranks must agree, or the stop would deadlock)."""
+    bad = torch.tensor([0.0 if bool(torch.isfinite(loss)) else 1.0], device=loss.device)
+    if world > 1:
+        bad = acc.reduce(bad, reduction="sum")
+    return bool(bad.item() > 0)
+
+
+def _describe(loss: torch.Tensor) -> str:
+    value = loss.item()
+    return str(value) if not math.isfinite(value) else f"non-finite on another process (here {value:.4f})"
 
 
 def _tensorboard(run_dir: Path, main: bool, purge_step: int) -> Any:
