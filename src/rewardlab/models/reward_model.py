@@ -20,6 +20,7 @@ import torch
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
+from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import InputFormat, format_input
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
@@ -62,6 +63,8 @@ class RewardModel(torch.nn.Module):
             raise ModelError(f"{type(model).__name__} has no 'score' head; rewardlab cannot read its reward")
         if tokenizer.pad_token_id is None:
             raise ModelError("the tokenizer has no pad token")
+        # Encoders read one position: skip the rest of the final layer (exact; see first_token.py).
+        self.first_token_shortcut = self.kind == "encoder" and enable_first_token_final_layer(model, self.pad_id)
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
