@@ -140,7 +140,7 @@ def test_non_finite_loss_stops_with_a_clear_error_and_keeps_a_good_checkpoint(
     tmp_path: Path, tiny_bert_dir: Path
 ) -> None:
     # A margin beyond float32 range becomes inf in the loss.
-    cfg = config(write_pairs(tmp_path / "pairs.jsonl", margin=1e39), tiny_bert_dir, "loss.use_margin=true")
+    cfg = config(write_pairs(tmp_path / "pairs.jsonl", margin=1e39), tiny_bert_dir, "loss.margin=field")
     with pytest.raises(TrainingError, match=r"loss became inf at step 0.*last good state is saved"):
         run_training(cfg, tmp_path / "run", log=lambda _: None)
     saved = list((tmp_path / "run" / "checkpoints").glob("step-*/state.pt"))

@@ -77,6 +77,9 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 def _cmd_train(args: argparse.Namespace) -> int:
     from rewardlab.workflows import train_and_evaluate
 
+    extra = [f"ensemble.members={args.ensemble}"] if args.ensemble else []
+    if args.ensemble:
+        args.set = [*(args.set or []), *extra]
     cfg = _load_run_config(args)
     out = Path(args.out or f"runs/train-{_stamp()}")
     outcome = train_and_evaluate(cfg, out, resume=args.resume)
@@ -127,9 +130,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from rewardlab.data import load_comparisons
     from rewardlab.eval import evaluate, render_report
-    from rewardlab.models import RewardModel
+    from rewardlab.models import load_model
 
-    model = RewardModel.from_pretrained(args.model)
+    model = load_model(args.model)
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
@@ -145,9 +148,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     from rewardlab.data import load_comparisons
     from rewardlab.data.responses import first_row, is_response_row, load_responses
-    from rewardlab.models import RewardModel
+    from rewardlab.models import load_model
 
-    model = RewardModel.from_pretrained(args.model)
+    model = load_model(args.model)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     if is_response_row(first_row(args.data)):
@@ -180,7 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True)
 
     def run_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--config", help="YAML run config (sections: model, data, synth, loss, train, eval)")
+        sp.add_argument("--config", help="YAML run config (sections: model, data, synth, loss, train, eval, "
+                        "lora, embedding, ensemble)")
         sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="dotted override, e.g. train.lr=1e-4")
         sp.add_argument("--out", help="run directory")
 
@@ -191,6 +195,8 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a reward model")
     run_opts(t)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    t.add_argument("--ensemble", type=int, metavar="K",
+                   help="train K members with different seeds into one ensemble directory (= ensemble.members=K)")
     t.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("synth", help="write a synthetic preference data set as JSONL")

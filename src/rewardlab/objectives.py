@@ -10,7 +10,23 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Reduction", "bradley_terry", "pairwise_accuracy", "reward_centering"]
+__all__ = [
+    "Reduction",
+    "annotator_bradley_terry",
+    "binary_cross_entropy",
+    "bradley_terry",
+    "davidson",
+    "masked_mse",
+    "pairwise_accuracy",
+    "plackett_luce",
+    "ranking_pairs",
+    "rao_kupper",
+    "reward_centering",
+    "strength_margin",
+]
+
+#: Stand-in for -inf in masked log-sum-exp: finite, so gradients stay finite too.
+_MASKED = -1e9
 
 Reduction = Literal["mean", "sum", "none"]
 
@@ -66,3 +82,138 @@ def reward_centering(chosen: torch.Tensor, rejected: torch.Tensor, *, reduction:
 def pairwise_accuracy(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
     """Fraction of pairs with ``r_c > r_r``; exact ties count as wrong. ``[B], [B] -> []``."""
     return (chosen > rejected).float().mean()
+
+
+def plackett_luce(rewards: torch.Tensor, mask: torch.Tensor, *, reduction: Reduction = "mean") -> torch.Tensor:
+    """Plackett-Luce negative log-likelihood of rankings, best first.
+
+    Plackett (1975), Luce (1959); for reward models, Zhu et al. (2023). The probability of an
+    order is the product over positions of ``exp(r_k) / sum_{j >= k} exp(r_j)``; with K = 2 it
+    is exactly Bradley-Terry.
+
+    Args:
+        rewards: ``[G, K]`` rewards of each group's responses, ordered best to worst.
+        mask: ``[G, K]`` bool, True for real entries (groups shorter than K are padded at the end).
+        reduction: over groups; ``none`` returns ``[G]``.
+    """
+    masked = rewards.masked_fill(~mask, _MASKED)
+    # suffix log-sum-exp: lse[k] = log sum_{j >= k} exp(r_j)
+    suffix = torch.logcumsumexp(masked.flip(-1), dim=-1).flip(-1)
+    terms = torch.where(mask, suffix - masked, torch.zeros_like(masked))
+    return _reduce(terms.sum(-1), reduction)
+
+
+def ranking_pairs(rewards: torch.Tensor, mask: torch.Tensor, *, reduction: Reduction = "mean") -> torch.Tensor:
+    """Bradley-Terry over all C(K, 2) pairs of each ranking, each ranking weighted once.
+
+    Ouyang et al. (2022), InstructGPT: a K-way ranking gives C(K, 2) comparisons, put in one
+    batch element so that a prompt with many pairs does not dominate (and does not overfit).
+    Shapes: ``[G, K], [G, K] -> []`` (``[G]`` with ``reduction="none"``), best first.
+    """
+    diff = rewards.unsqueeze(-1) - rewards.unsqueeze(-2)  # [G, K, K]: r_i - r_j
+    k = rewards.shape[-1]
+    upper = torch.ones(k, k, dtype=torch.bool, device=rewards.device).triu(1)  # i better than j when i < j
+    valid = upper & mask.unsqueeze(-1) & mask.unsqueeze(-2)
+    nll = torch.where(valid, -F.logsigmoid(diff), torch.zeros_like(diff)).sum((-1, -2))
+    per_group = nll / valid.sum((-1, -2)).clamp(min=1)
+    return _reduce(per_group, reduction)
+
+
+def davidson(
+    chosen: torch.Tensor, rejected: torch.Tensor, tie: torch.Tensor, log_nu: torch.Tensor,
+    *, reduction: Reduction = "mean",
+) -> torch.Tensor:
+    """Tie-aware Bradley-Terry of Davidson (1970).
+
+    ``P(c > r) = e^{r_c} / Z``, ``P(tie) = ν e^{(r_c + r_r)/2} / Z`` with
+    ``Z = e^{r_c} + e^{r_r} + ν e^{(r_c + r_r)/2}``. As ``ν -> 0`` it is Bradley-Terry. For a tie
+    the order of chosen and rejected does not matter.
+
+    Args:
+        chosen, rejected: ``[B]`` rewards; tie: ``[B]`` bool; log_nu: scalar ``log ν``.
+    """
+    half = (chosen - rejected) / 2
+    log_nu = log_nu.expand_as(half)
+    log_z = torch.logsumexp(torch.stack([half, -half, log_nu]), dim=0)
+    return _reduce(log_z - torch.where(tie, log_nu, half), reduction)
+
+
+def rao_kupper(
+    chosen: torch.Tensor, rejected: torch.Tensor, tie: torch.Tensor, eta: torch.Tensor,
+    *, reduction: Reduction = "mean",
+) -> torch.Tensor:
+    """Tie-aware Bradley-Terry of Rao & Kupper (1967), with threshold ``η = log θ >= 0``.
+
+    ``P(c > r) = σ(d - η)``, ``P(tie) = 1 - σ(d - η) - σ(-d - η)`` with ``d = r_c - r_r``: a
+    difference smaller than ``η`` reads as a tie. ``η = 0`` is Bradley-Terry.
+    Shapes: ``[B], [B], [B] bool, [] -> []``.
+    """
+    d = chosen - rejected
+    eta = eta.expand_as(d)
+    win = F.softplus(eta - d)
+    # log P(tie) = log(e^{2η} - 1) - softplus(η - d) - softplus(η + d), with log(e^{2η}-1) written stably
+    log_tie_num = 2 * eta + torch.log(-torch.expm1(-2 * eta).clamp(max=-1e-12))
+    tie_nll = -(log_tie_num - win - F.softplus(eta + d))
+    return _reduce(torch.where(tie, tie_nll, win), reduction)
+
+
+def annotator_bradley_terry(
+    chosen: torch.Tensor,
+    rejected: torch.Tensor,
+    log_temperature: torch.Tensor,
+    bias_diff: torch.Tensor | None = None,
+    *,
+    reduction: Reduction = "mean",
+) -> torch.Tensor:
+    """Bradley-Terry with each pair's annotator noise: ``-log σ((r_c + b_c - r_r - b_r) / T_a)``.
+
+    The annotator model of the synthetic world (and of Dawid & Skene-style label models):
+    annotator ``a`` prefers ``i`` when ``r_i + b_i(a) + noise > r_j + b_j(a) + noise`` with noise of
+    scale ``T_a``. A noisy annotator's labels pull the rewards less.
+
+    Args:
+        chosen, rejected: ``[B]`` rewards; log_temperature: ``[B]`` ``log T_a`` of each pair's
+            annotator; bias_diff: optional ``[B]`` ``b_c(a) - b_r(a)``.
+    """
+    diff = chosen - rejected
+    if bias_diff is not None:
+        diff = diff + bias_diff
+    return _reduce(-F.logsigmoid(diff * torch.exp(-log_temperature)), reduction)
+
+
+def masked_mse(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, *, reduction: Reduction = "mean"
+) -> torch.Tensor:
+    """Mean squared error over the observed entries only (multi-attribute ratings, HelpSteer-style).
+
+    Shapes: ``[B, A], [B, A], [B, A] bool -> []`` (``mean`` divides by the number of observed
+    entries) or ``[B, A]`` with ``reduction="none"`` (missing entries are 0).
+    """
+    err = torch.where(mask, (pred - target) ** 2, torch.zeros_like(pred))
+    if reduction == "mean":
+        return err.sum() / mask.sum().clamp(min=1)
+    return _reduce(err, reduction)
+
+
+def binary_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, *, weights: torch.Tensor | None = None, reduction: Reduction = "mean"
+) -> torch.Tensor:
+    """``-[y log σ(r) + (1 - y) log(1 - σ(r))]``: good/bad labels, or chosen = 1 / rejected = 0.
+
+    The pairwise "classification" reward model of Sun, Shen & Ton (2025) trains each response
+    of a pair alone with this loss. Shapes: ``[B], [B] -> []``.
+    """
+    return _reduce(F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype), reduction="none"),
+                   reduction, weights)
+
+
+def strength_margin(strength: int | None, table: tuple[float, ...]) -> float:
+    """The Llama-2 margin for a preference-strength rating (Touvron et al. 2023, Table 28).
+
+    ``table[s]`` is the margin for strength ``s`` (Llama 2: 0, 1/3, 2/3, 1 for "negligibly
+    better" ... "significantly better"); missing strength gives 0, strengths past the table
+    the last entry.
+    """
+    if strength is None or not table:
+        return 0.0
+    return float(table[min(max(int(strength), 0), len(table) - 1)])

@@ -49,24 +49,37 @@ def train_and_evaluate(
     """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model."""
     from accelerate import PartialState
 
-    result = run_training(cfg, run_dir, resume=resume, log=log)
+    if cfg.ensemble.members > 1:
+        from rewardlab.train.ensemble import run_ensemble
+
+        result = run_ensemble(cfg, run_dir, resume=resume, log=log)
+    else:
+        result = run_training(cfg, run_dir, resume=resume, log=log)
     if not PartialState().is_main_process:
         return RunOutcome(result, None, 0.0)  # evaluation and reporting happen once, on the main process
     loop = result.loop
-    log(f"trained {loop.steps} steps on {len(result.data.train)} pairs in {loop.train_seconds:.0f}s "
-        f"({loop.pairs_per_s:.1f} pairs/s, {loop.precision})")
+    kind = cfg.loss.records
+    log(f"trained {loop.steps} steps on {len(result.data.train)} {kind} in {loop.train_seconds:.0f}s "
+        f"({loop.pairs_per_s:.1f} {kind}/s, {loop.precision})")
     if not result.data.heldout:
         return RunOutcome(result, None, 0.0)
     t0 = time.perf_counter()
-    precision = resolve_precision(cfg.eval.precision, next(result.model.parameters()).device)
+    import torch
+
+    precision = resolve_precision(cfg.eval.precision, torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     report, pairs = evaluate(result.model, result.data.heldout, batch_size=cfg.eval.batch_size,
                              precision=precision, seed=cfg.data.split_seed)
     seconds = time.perf_counter() - t0
     model = result.model
     model.metadata["normalization"] = _normalization(pairs)
     model.metadata["metrics"] = _headline_metrics(report)
-    write_metadata(model, result.model_dir)
-    metrics = {"train": {"steps": loop.steps, "pairs": len(result.data.train), "pairs_per_s": loop.pairs_per_s,
+    if hasattr(model, "write_metadata"):  # ensembles and embedding-head models own their metadata files
+        model.write_metadata(result.model_dir)
+    else:
+        write_metadata(model, result.model_dir)
+    metrics = {"train": {"steps": loop.steps, kind: len(result.data.train), "examples_per_s": loop.pairs_per_s,
+                         "objective": cfg.loss.name, "method": cfg.model.method,
+                         "ensemble": cfg.ensemble.members,
                          "train_seconds": loop.train_seconds, "final_loss": loop.final_loss,
                          "precision": loop.precision},
                "eval": report.to_dict(), "eval_seconds": seconds, "eval_precision": precision}

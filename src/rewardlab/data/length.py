@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
-from rewardlab.data.records import Comparison
 from rewardlab.errors import ConfigError, DataError
 
 __all__ = ["LengthPolicy", "LengthReport", "apply_length_policy"]
 
 LengthPolicy = Literal["error", "drop", "truncate"]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ class LengthReport:
 
 
 def apply_length_policy(
-    records: Sequence[Comparison],
-    measure: Callable[[Comparison], int],
+    records: Sequence[R],
+    measure: Callable[[R], int],
     max_length: int,
     policy: LengthPolicy,
-) -> tuple[list[Comparison], LengthReport]:
+) -> tuple[list[R], LengthReport]:
     """Apply ``policy`` to records whose ``measure`` exceeds ``max_length``.
 
     ``measure`` is typically the token length of the longer formatted side (prompt +
@@ -66,13 +66,14 @@ def apply_length_policy(
     over = [i for i, n in enumerate(lengths) if n > max_length]
     if over and policy == "error":
         first = records[over[0]]
-        source = first.meta.get("source")
+        meta: dict[str, Any] = getattr(first, "meta", None) or {}
+        source = meta.get("source")
         raise DataError(
             f"{len(over)} of {len(records)} records are longer than max_length={max_length} "
             f"(this one: {lengths[over[0]]}); raise max_length or choose the length policy "
             "'drop' or 'truncate'",
             source=None if source is None else str(source),
-            line=first.meta.get("line"),
+            line=meta.get("line"),
         )
     kept = [r for r, n in zip(records, lengths, strict=True) if n <= max_length] if policy == "drop" else list(records)
     report = LengthReport(

@@ -1,29 +1,60 @@
-"""``load_comparisons``: any supported source and format → validated ``Comparison`` records.
+"""The loaders: any supported source and format → validated records with a ``DataReport``.
 
-The loader ties the pieces together (source → raw rows → format converter → record) and
-keeps the books: every row read is either returned or counted as skipped under a reason,
-and noteworthy rows (ties decided by vote, ignored columns) are written into the report,
-so nothing is dropped silently (DESIGN invariant 4).
+``load_comparisons``, ``load_rankings``, ``load_ratings`` and ``load_labels`` share one
+loop (source → raw rows → format converter → record), parameterised by a
+:class:`_RecordReader`. It keeps the books: every row read is either returned or counted
+as skipped under a reason, and noteworthy rows (ties decided by vote, ignored columns)
+are written into the report, so nothing is dropped silently (DESIGN invariant 4).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Generic, Literal, TypeVar, get_args
 
-from rewardlab.data.formats import FormatContext, convert_row, detect_format, llmbar_subset_from_path
-from rewardlab.data.records import Comparison
+from rewardlab.data.formats import FORMATS, FormatContext, convert_row, detect_format, llmbar_subset_from_path
+from rewardlab.data.record_formats import (
+    LABEL_FORMATS,
+    RANKING_FORMATS,
+    RATING_FORMATS,
+    convert_label,
+    convert_ranking,
+    convert_rating,
+    detect_record_format,
+)
+from rewardlab.data.records import Comparison, Label, Ranking, Rating
 from rewardlab.data.sources import RawRow, open_source
 from rewardlab.data.validation import Fields, InvalidRecordError, RowError
 from rewardlab.errors import ConfigError, DataError
 
-__all__ = ["DataReport", "Format", "LoadedData", "OnInvalid", "load_comparisons"]
+__all__ = [
+    "DataReport",
+    "Format",
+    "LabelFormat",
+    "LoadedData",
+    "LoadedLabels",
+    "LoadedRankings",
+    "LoadedRatings",
+    "OnInvalid",
+    "RankingFormat",
+    "RatingFormat",
+    "load_comparisons",
+    "load_labels",
+    "load_rankings",
+    "load_ratings",
+]
 
 Format = Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"]
+RankingFormat = Literal["auto", "rewardlab"]
+RatingFormat = Literal["auto", "rewardlab", "helpsteer", "scalar"]
+LabelFormat = Literal["auto", "rewardlab", "trl"]
 OnInvalid = Literal["error", "skip"]
+R = TypeVar("R")
 
 
 @dataclass
@@ -67,6 +98,54 @@ class LoadedData:
     report: DataReport
 
 
+@dataclass
+class LoadedRankings:
+    """The rankings of a source and the report of how they were read."""
+
+    records: list[Ranking]
+    report: DataReport
+
+
+@dataclass
+class LoadedRatings:
+    """The ratings of a source and the report of how they were read."""
+
+    records: list[Rating]
+    report: DataReport
+
+
+@dataclass
+class LoadedLabels:
+    """The good/bad labels of a source and the report of how they were read."""
+
+    records: list[Label]
+    report: DataReport
+
+
+@dataclass(frozen=True)
+class _RecordReader(Generic[R]):
+    """How one record type is read: its formats, how the format is detected, how a row converts.
+
+    ``context`` builds the converters' :class:`FormatContext` once the format is known
+    (given, or detected from the first parseable row) from the format and the source name.
+    """
+
+    formats: tuple[str, ...]
+    detect: Callable[[Any], str]
+    convert: Callable[[str, Fields, FormatContext], R]
+    context: Callable[[str, str], FormatContext] = field(default=lambda fmt, source: FormatContext())
+
+
+def _comparison_context(fmt: str, source: str) -> FormatContext:
+    return FormatContext(subset=llmbar_subset_from_path(source) if fmt == "llmbar" else None)
+
+
+_COMPARISONS = _RecordReader(FORMATS, detect_format, convert_row, _comparison_context)
+_RANKINGS = _RecordReader(RANKING_FORMATS, partial(detect_record_format, "ranking"), convert_ranking)
+_RATINGS = _RecordReader(RATING_FORMATS, partial(detect_record_format, "rating"), convert_rating)
+_LABELS = _RecordReader(LABEL_FORMATS, partial(detect_record_format, "label"), convert_label)
+
+
 def load_comparisons(
     source: str | Path,
     *,
@@ -84,11 +163,79 @@ def load_comparisons(
     kept), so a quick look at a large file stays cheap. Each record gets
     ``meta["source"]`` and ``meta["line"]`` so later stages can point at its origin.
     """
-    _check_options(format, on_invalid, limit)
+    located, report = _load(_COMPARISONS, source, format, split, on_invalid, limit)
+    for line, record in located:
+        record.meta["source"] = report.source
+        record.meta["line"] = line
+    return LoadedData(records=[record for _, record in located], report=report)
+
+
+def load_rankings(
+    source: str | Path,
+    *,
+    format: RankingFormat = "auto",
+    split: str | None = None,
+    on_invalid: OnInvalid = "error",
+    limit: int | None = None,
+) -> LoadedRankings:
+    """Load best-to-worst rankings of K >= 2 responses (see docs/data.md, "Rankings").
+
+    Sources, ``split``, ``on_invalid``, ``limit`` and the report work as in
+    :func:`load_comparisons`. ``Ranking`` has no ``meta``, so rows are located by the
+    report and by the line in any error.
+    """
+    located, report = _load(_RANKINGS, source, format, split, on_invalid, limit)
+    return LoadedRankings(records=[record for _, record in located], report=report)
+
+
+def load_ratings(
+    source: str | Path,
+    *,
+    format: RatingFormat = "auto",
+    split: str | None = None,
+    on_invalid: OnInvalid = "error",
+    limit: int | None = None,
+) -> LoadedRatings:
+    """Load scalar or multi-attribute ratings of single responses (see docs/data.md, "Ratings").
+
+    Reads rewardlab ``ratings`` objects, HelpSteer/HelpSteer2 attribute columns, or one
+    ``rating``/``score`` (stored as ``overall``); otherwise as :func:`load_comparisons`.
+    """
+    located, report = _load(_RATINGS, source, format, split, on_invalid, limit)
+    return LoadedRatings(records=[record for _, record in located], report=report)
+
+
+def load_labels(
+    source: str | Path,
+    *,
+    format: LabelFormat = "auto",
+    split: str | None = None,
+    on_invalid: OnInvalid = "error",
+    limit: int | None = None,
+) -> LoadedLabels:
+    """Load good/bad labels of single responses (see docs/data.md, "Good/bad labels").
+
+    Reads rewardlab ``good`` rows and TRL unpaired-preference (KTO) ``completion``/``label``
+    rows; otherwise as :func:`load_comparisons`.
+    """
+    located, report = _load(_LABELS, source, format, split, on_invalid, limit)
+    return LoadedLabels(records=[record for _, record in located], report=report)
+
+
+def _load(
+    reader: _RecordReader[R],
+    source: str | Path,
+    format: str,
+    split: str | None,
+    on_invalid: str,
+    limit: int | None,
+) -> tuple[list[tuple[int, R]], DataReport]:
+    """Read every row of ``source`` with ``reader``; returns ``(line, record)`` pairs and the report."""
+    _check_options(reader.formats, format, on_invalid, limit)
     raw = open_source(source, split)
     report = DataReport(source=raw.name, format=format)
-    ctx = FormatContext(subset=llmbar_subset_from_path(raw.name) if format == "llmbar" else None)
-    records: list[Comparison] = []
+    ctx: FormatContext | None = None
+    located: list[tuple[int, R]] = []
     first_problem: dict[str, str] = {}
     ignored: set[str] = set()
     for row in itertools.islice(raw.rows, limit):
@@ -97,43 +244,41 @@ def load_comparisons(
             if row.problem is not None:
                 raise row.problem
             if report.format == "auto":
-                report.format = _detect(row, raw.name)
-                if report.format == "llmbar":
-                    ctx.subset = llmbar_subset_from_path(raw.name)
+                report.format = _detect(reader.detect, row, raw.name)
+            if ctx is None:
+                ctx = reader.context(report.format, raw.name)
             fields = Fields(row.data, text_cells=raw.text_cells)
-            record = convert_row(report.format, fields, ctx)
+            record = reader.convert(report.format, fields, ctx)
         except RowError as err:
-            located = InvalidRecordError(
+            problem = InvalidRecordError(
                 err.message, reason=err.reason, source=raw.name, line=row.line, field=err.field
             )
             if on_invalid == "error":
-                raise located from None
+                raise problem from None
             report.skipped[err.reason] = report.skipped.get(err.reason, 0) + 1
-            first_problem.setdefault(err.reason, str(located))
+            first_problem.setdefault(err.reason, str(problem))
             continue
-        record.meta["source"] = raw.name
-        record.meta["line"] = row.line
         ignored.update(str(key) for key in row.data if key not in fields.used)
-        records.append(record)
+        located.append((row.line, record))
     if report.rows_read == 0:
         raise DataError("the source holds no rows", source=raw.name)
-    report.notes = _notes(report.format, first_problem, ignored, ctx.notes)
-    return LoadedData(records=records, report=report)
+    report.notes = _notes(report.format, first_problem, ignored, ctx.notes if ctx is not None else Counter())
+    return located, report
 
 
-def _check_options(format: str, on_invalid: str, limit: int | None) -> None:
-    if format not in get_args(Format):
-        raise ConfigError(f"format={format!r} is unknown; choose one of {', '.join(get_args(Format))}")
+def _check_options(formats: tuple[str, ...], format: str, on_invalid: str, limit: int | None) -> None:
+    if format not in ("auto", *formats):
+        raise ConfigError(f"format={format!r} is unknown; choose one of {', '.join(('auto', *formats))}")
     if on_invalid not in get_args(OnInvalid):
         raise ConfigError(f"on_invalid={on_invalid!r} is unknown; choose 'error' or 'skip'")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer or None, got {limit!r}")
 
 
-def _detect(row: RawRow, source: str) -> str:
+def _detect(detect: Callable[[Any], str], row: RawRow, source: str) -> str:
     """Detect from the first parseable row; an unrecognisable row is a whole-file problem."""
     try:
-        return detect_format(row.data)
+        return detect(row.data)
     except DataError as err:
         raise DataError(str(err), source=source, line=row.line) from None
 

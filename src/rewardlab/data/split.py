@@ -1,24 +1,26 @@
 """Train/test splits that never let a prompt straddle the two sides.
 
 If the same prompt appeared on both sides, test accuracy would partly measure memorised
-prompts (DESIGN invariant 4). Records are grouped by ``Comparison.group`` (``prompt_id``
-when set, else a hash of the prompt) and whole groups are assigned to one side.
+prompts (DESIGN invariant 4). Records of any type (comparisons, rankings, ratings, labels)
+are grouped by their ``group`` (``prompt_id`` when set, else a hash of the prompt) and
+whole groups are assigned to one side.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TypeVar
 
-from rewardlab.data.records import Comparison
+from rewardlab.data.records import _PromptGrouped
 from rewardlab.errors import ConfigError, DataError
 
 __all__ = ["split_by_prompt"]
 
+R = TypeVar("R", bound=_PromptGrouped)
 
-def split_by_prompt(
-    records: Sequence[Comparison], test_fraction: float, seed: int
-) -> tuple[list[Comparison], list[Comparison]]:
+
+def split_by_prompt(records: Sequence[R], test_fraction: float, seed: int) -> tuple[list[R], list[R]]:
     """Split into ``(train, test)`` with every record of a prompt on the same side.
 
     Groups are sorted, shuffled with ``seed`` and moved into test until it holds about

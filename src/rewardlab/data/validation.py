@@ -14,7 +14,16 @@ from typing import Any
 
 from rewardlab.errors import DataError
 
-__all__ = ["Fields", "InvalidRecordError", "RowError", "check_pair"]
+__all__ = [
+    "Fields",
+    "InvalidRecordError",
+    "RowError",
+    "check_nonempty",
+    "check_pair",
+    "show_value",
+    "to_int",
+    "to_number",
+]
 
 # Reason keys, as counted in ``DataReport.skipped``.
 MISSING_FIELD = "missing_field"
@@ -29,6 +38,11 @@ NO_SHARED_PROMPT = "no_shared_prompt"
 INVALID_JSON = "invalid_json"
 NOT_AN_OBJECT = "not_an_object"
 MALFORMED_ROW = "malformed_row"
+TOO_FEW_RESPONSES = "too_few_responses"
+TIED_RANKS = "tied_ranks"
+BAD_RANK = "bad_rank"
+BAD_RATING = "bad_rating"
+NO_RATINGS = "no_ratings"
 
 
 class RowError(Exception):
@@ -118,38 +132,36 @@ class Fields:
             if lowered in ("false", "0"):
                 return False
         if not isinstance(value, bool):
-            raise RowError(WRONG_TYPE, f"expected true/false, got {_show(value)}", key)
+            raise RowError(WRONG_TYPE, f"expected true/false, got {show_value(value)}", key)
         return value
 
     def opt_float(self, key: str) -> float | None:
         value = self._raw(key)
-        if value is None:
-            return None
-        if self.text_cells and isinstance(value, str):
-            value = _parse_number(value, key, float)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise RowError(WRONG_TYPE, f"expected a finite number, got {_show(value)}", key)
-        return float(value)
+        return None if value is None else to_number(value, key, WRONG_TYPE, text_cells=self.text_cells)
 
     def opt_int(self, key: str) -> int | None:
         value = self._raw(key)
-        return None if value is None else self._int(value, key, WRONG_TYPE)
+        return None if value is None else to_int(value, key, WRONG_TYPE, text_cells=self.text_cells)
 
     def int_in(self, key: str, allowed: Collection[int], reason: str) -> int:
         """A required integer from ``allowed``; a value outside it is a ``reason`` problem."""
-        value = self._int(self._required(key), key, reason)
+        value = to_int(self._required(key), key, reason, text_cells=self.text_cells)
         if value not in allowed:
             raise RowError(reason, f"expected one of {sorted(allowed)}, got {value}", key)
         return value
 
-    def _int(self, value: Any, key: str, reason: str) -> int:
+    def flag(self, key: str, reason: str) -> bool:
+        """A required true/false; 1/0 are accepted too (TRL/KTO files often store labels as integers)."""
+        value = self._required(key)
         if self.text_cells and isinstance(value, str):
-            value = _parse_number(value, key, int, reason)
-        if isinstance(value, float) and value.is_integer():
+            value = {"true": True, "false": False, "1": True, "0": False}.get(value.strip().lower(), value)
+        if isinstance(value, float) and value in (0.0, 1.0):
             value = int(value)  # Parquet/pandas may store whole numbers as floats
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RowError(reason, f"expected an integer, got {_show(value)}", key)
-        return value
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return value == 1
+        raise RowError(reason, f"expected true/false (or 1/0), got {show_value(value)}", key)
 
     def opt_json(self, key: str) -> Any:
         """A list/object field; in CSV it is written as JSON text."""
@@ -167,11 +179,11 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, (list, tuple)) or not value:
-            raise RowError(WRONG_TYPE, f"expected a non-empty list of votes, got {_show(value)}", key)
+            raise RowError(WRONG_TYPE, f"expected a non-empty list of votes, got {show_value(value)}", key)
         votes = []
         for v in value:
             if isinstance(v, bool) or not isinstance(v, int) or v not in (-1, 0, 1):
-                raise RowError(BAD_VOTE, f"votes must be 1, 0 or -1, got {_show(v)}", key)
+                raise RowError(BAD_VOTE, f"votes must be 1, 0 or -1, got {show_value(v)}", key)
             votes.append(v)
         return tuple(votes)
 
@@ -180,8 +192,37 @@ class Fields:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise RowError(WRONG_TYPE, f"expected an object, got {_show(value)}", key)
+            raise RowError(WRONG_TYPE, f"expected an object, got {show_value(value)}", key)
         return dict(value)
+
+
+def to_number(value: Any, key: str, reason: str, *, text_cells: bool = False) -> float:
+    """A finite number as ``float`` (CSV text is parsed); anything else is a ``reason`` problem.
+
+    Booleans are not numbers, and NaN or infinities cannot be trained on or compared.
+    """
+    if text_cells and isinstance(value, str):
+        value = _parse_number(value, key, float, reason)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RowError(reason, f"expected a finite number, got {show_value(value)}", key)
+    return float(value)
+
+
+def to_int(value: Any, key: str, reason: str, *, text_cells: bool = False) -> int:
+    """An integer (CSV text is parsed; whole floats accepted); anything else is a ``reason`` problem."""
+    if text_cells and isinstance(value, str):
+        value = _parse_number(value, key, int, reason)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Parquet/pandas may store whole numbers as floats
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RowError(reason, f"expected an integer, got {show_value(value)}", key)
+    return value
+
+
+def check_nonempty(text: str, field: str, what: str = "response") -> None:
+    """Reject an empty or whitespace-only response: there is nothing in it to score."""
+    if not text.strip():
+        raise RowError(EMPTY_RESPONSE, f"{what} is empty or whitespace only", field)
 
 
 def check_pair(chosen: str, rejected: str, fields: tuple[str, str] = ("chosen", "rejected")) -> None:
@@ -191,15 +232,14 @@ def check_pair(chosen: str, rejected: str, fields: tuple[str, str] = ("chosen", 
     because either would give the model a pair it cannot (or should not) separate.
     """
     for text, name in zip((chosen, rejected), fields, strict=True):
-        if not text.strip():
-            raise RowError(EMPTY_RESPONSE, "response is empty or whitespace only", name)
+        check_nonempty(text, name)
     if chosen.strip() == rejected.strip():
         raise RowError(IDENTICAL_RESPONSES, f"{fields[0]} and {fields[1]} are identical", fields[1])
 
 
 def _as_str(value: Any, key: str) -> str:
     if not isinstance(value, str):
-        raise RowError(WRONG_TYPE, f"expected a string, got {_show(value)}", key)
+        raise RowError(WRONG_TYPE, f"expected a string, got {show_value(value)}", key)
     return value
 
 
@@ -210,7 +250,7 @@ def _parse_number(text: str, key: str, kind: type, reason: str = WRONG_TYPE) -> 
         raise RowError(reason, f"expected a number, got {text!r}", key) from None
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A short description of a bad value for error messages."""
     text = repr(value)
     if len(text) > 40:

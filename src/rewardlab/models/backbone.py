@@ -91,7 +91,8 @@ def load_backbone(
         except (OSError, ValueError) as exc:
             hint = "" if Path(source).exists() else " (not a local directory; hub ids need network access)"
             raise ModelError(f"cannot load backbone {source!r}{hint}: {exc}") from exc
-        config.num_labels = 1
+        if new_head:
+            config.num_labels = 1
         kind = backbone_kind(config)
         if not dropout:
             disable_dropout(config)

@@ -45,7 +45,8 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
 def write_model_dir(model: RewardModel, path: Path) -> Path:
     """Save weights, tokenizer, ``rewardlab.json`` and ``README.md`` into ``path``."""
     path.mkdir(parents=True, exist_ok=True)
-    model.hf.config.num_labels = 1
+    if model.hf.config.num_labels != len(model.head_names):
+        model.hf.config.num_labels = len(model.head_names)
     model.hf.save_pretrained(path)
     model.tokenizer.save_pretrained(path)
     write_metadata(model, path)

@@ -22,6 +22,7 @@ from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import InputFormat, format_input
+from rewardlab.models.heads import head_linear, resize_head
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
 
@@ -65,6 +66,15 @@ class RewardModel(torch.nn.Module):
             raise ModelError("the tokenizer has no pad token")
         # Encoders read one position: skip the rest of the final layer (exact; see first_token.py).
         self.first_token_shortcut = self.kind == "encoder" and enable_first_token_final_layer(model, self.pad_id)
+        heads = self.metadata.get("heads") or {}
+        self.head_names: tuple[str, ...] = tuple(heads.get("names") or ("reward",))
+        combine = heads.get("combine")
+        self.combine: tuple[float, ...] | None = tuple(float(w) for w in combine) if combine else None
+        if head_linear(model).out_features != len(self.head_names):
+            raise ModelError(
+                f"the head has {head_linear(model).out_features} outputs but rewardlab.json names "
+                f"{len(self.head_names)} ({list(self.head_names)})"
+            )
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
@@ -98,6 +108,7 @@ class RewardModel(torch.nn.Module):
         from rewardlab.models.io import read_metadata
 
         meta = read_metadata(Path(path)) if Path(path).is_dir() else None
+        cls._check_single(Path(path), meta)
         loaded = load_backbone(path, new_head=False)
         if meta is None:
             archs = getattr(loaded.model.config, "architectures", None) or []
@@ -111,6 +122,13 @@ class RewardModel(torch.nn.Module):
             return cls._from_loaded(loaded, fmt, 512, {"source": str(path)})
         fmt = InputFormat.from_dict(meta["input_format"])
         return cls._from_loaded(loaded, fmt, int(meta["max_length"]), meta)
+
+    @staticmethod
+    def _check_single(path: Path, meta: dict[str, Any] | None) -> None:
+        kind = (meta or {}).get("model_type", "reward_model")
+        if kind != "reward_model":
+            raise ModelError(f"{path} holds a {kind} model, not a single RewardModel; open it with "
+                             "rewardlab.models.load_model(path)")
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
         """Write a standard HF model directory plus ``rewardlab.json`` and a model card."""
@@ -145,40 +163,82 @@ class RewardModel(torch.nn.Module):
     def pad_id(self) -> int:
         return int(self.tokenizer.pad_token_id)
 
+    # ----------------------------------------------------------------------------- heads
+    def set_heads(self, names: Sequence[str], combine: Sequence[float] | None = None, *, seed: int = 0) -> None:
+        """Name the head's outputs (resizing it) and how they combine into one reward.
+
+        One output (``("reward",)``) is the ordinary reward model. Several outputs are rating
+        attributes (HelpSteer-style); the reward is ``sum_a combine[a] * output[a]``, or the
+        first output when ``combine`` is unset.
+        """
+        if combine is not None and len(combine) != len(names):
+            raise ModelError(f"{len(combine)} combine weights for {len(names)} head outputs")
+        resize_head(self.hf, len(names), seed=seed)
+        if len(names) > 1:  # plain transformers users see which logit is which attribute
+            self.hf.config.id2label = dict(enumerate(names))
+            self.hf.config.label2id = {n: i for i, n in enumerate(names)}
+        self.head_names = tuple(names)
+        self.combine = tuple(float(w) for w in combine) if combine is not None else None
+        self.metadata["heads"] = {"names": list(self.head_names),
+                                  "combine": list(self.combine) if self.combine else None}
+
+    def combine_outputs(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The reward from per-output values: ``[B, H] -> [B]`` (the one place attributes combine)."""
+        if self.combine is None:
+            return outputs[:, 0]
+        weights = torch.tensor(self.combine, dtype=outputs.dtype, device=outputs.device)
+        return outputs[:, : len(self.combine)] @ weights
+
     # ----------------------------------------------------------------------------- forward
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Rewards for a padded batch (any padding side): ``[B, T], [B, T] -> [B]`` float32."""
+    def outputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Every head output for a padded batch (any padding side): ``[B, T], [B, T] -> [B, H]`` float32."""
         ids, mask = right_align(input_ids, attention_mask, self.pad_id)
         if self.kind == "encoder":
-            logits = self.hf(input_ids=ids, attention_mask=mask).logits
-            return logits[:, 0].float()
+            return self.hf(input_ids=ids, attention_mask=mask).logits.float()
         hidden = self.hf.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
         rows = torch.arange(hidden.shape[0], device=hidden.device)
         pooled = hidden[rows, last_token_index(mask)]
-        return self.hf.score(pooled)[:, 0].float()
+        return self.hf.score(pooled).float()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Rewards for a padded batch (any padding side): ``[B, T], [B, T] -> [B]`` float32."""
+        return self.combine_outputs(self.outputs(input_ids, attention_mask))
 
     @torch.no_grad()
-    def score_ids(
+    def output_ids(
         self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "fp32"
-    ) -> list[float]:
-        """Rewards for tokenized inputs, batched longest-first, returned in input order."""
+    ) -> torch.Tensor:
+        """Every head output for tokenized inputs, batched longest-first: ``[N, H]`` in input order."""
         device = next(self.parameters()).device
         prec = resolve_precision(precision, device)
         was_training = self.training
         self.eval()
         order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
-        out = [0.0] * len(sequences)
+        out = torch.zeros(len(sequences), len(self.head_names))
         try:
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 ids, mask = pad_batch([sequences[i] for i in idx], self.pad_id)
                 with autocast(prec, device):
-                    rewards = self(ids.to(device), mask.to(device))
-                for i, r in zip(idx, rewards.tolist()):
-                    out[i] = float(r)
+                    values = self.outputs(ids.to(device), mask.to(device))
+                out[torch.tensor(idx)] = values.float().cpu()
         finally:
             self.train(was_training)
         return out
+
+    def score_ids(
+        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "fp32"
+    ) -> list[float]:
+        """Rewards for tokenized inputs, batched longest-first, returned in input order."""
+        outputs = self.output_ids(sequences, batch_size=batch_size, precision=precision)
+        return [float(r) for r in self.combine_outputs(outputs).tolist()]
+
+    def score_attributes(
+        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32, precision: str = "fp32"
+    ) -> list[dict[str, float]]:
+        """Every named head output per (prompt, response), e.g. one value per rating attribute."""
+        outputs = self.output_ids(self.encode(prompts, responses), batch_size=batch_size, precision=precision)
+        return [dict(zip(self.head_names, (float(v) for v in row))) for row in outputs.tolist()]
 
     def score(
         self,

@@ -12,7 +12,25 @@ from typing import Literal
 from rewardlab.errors import ConfigError
 from rewardlab.synth import SynthConfig
 
-__all__ = ["DataConfig", "EvalConfig", "LossConfig", "ModelConfig", "OptimConfig", "RunConfig"]
+__all__ = [
+    "DataConfig",
+    "EmbeddingConfig",
+    "EnsembleConfig",
+    "EvalConfig",
+    "LoraConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "RunConfig",
+]
+
+#: The objectives ``loss.name`` can choose, grouped by the records they train on.
+PAIR_LOSSES = ("bradley_terry", "tie_bt", "annotator_bt", "pairwise_classification")
+RANKING_LOSSES = ("plackett_luce", "ranking_pairs")
+LossName = Literal[
+    "bradley_terry", "tie_bt", "annotator_bt", "pairwise_classification",
+    "plackett_luce", "ranking_pairs", "regression", "classification",
+]
 
 
 @dataclass(frozen=True)
@@ -24,6 +42,8 @@ class ModelConfig:
     max_length: int = 256
     input_format: Literal["auto", "plain", "chat_template"] = "auto"
     dropout: bool = False  # off by default: faster and more stable reward-model training
+    # fine-tune everything, LoRA adapters, or a small head on frozen embeddings
+    method: Literal["full", "lora", "embedding"] = "full"
 
     def __post_init__(self) -> None:
         if not 8 <= self.max_length <= 131072:
@@ -42,7 +62,7 @@ class DataConfig:
     split_seed: int = 0
     overlong: Literal["error", "drop", "truncate"] = "truncate"  # truncate keeps the response end
     on_invalid: Literal["error", "skip"] = "error"
-    ties: Literal["drop", "error"] = "drop"  # Bradley-Terry has no tie term
+    ties: Literal["drop", "error"] = "drop"  # for objectives without a tie term (tie_bt keeps them)
     limit: int | None = None  # read at most this many rows (for quick runs)
 
     def __post_init__(self) -> None:
@@ -54,15 +74,109 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """The objective: Bradley-Terry with optional margin and reward centering."""
+    """The objective and the records it trains on (see docs/training.md, "Objectives").
 
-    name: Literal["bradley_terry"] = "bradley_terry"
-    use_margin: bool = False  # subtract each pair's `margin` field (missing = 0)
+    Pairs: ``bradley_terry`` (optionally with margins and centering), ``tie_bt`` (ties kept,
+    Davidson or Rao-Kupper), ``annotator_bt`` (a learned temperature, optionally a bias, per
+    annotator), ``pairwise_classification`` (chosen = 1, rejected = 0, per response).
+    Rankings: ``plackett_luce``, ``ranking_pairs`` (InstructGPT). Ratings: ``regression``.
+    Good/bad labels: ``classification``.
+    """
+
+    name: LossName = "bradley_terry"
+    margin: Literal["none", "field", "strength"] = "none"  # field: each pair's `margin`; strength: Llama-2 table
+    strength_margins: tuple[float, ...] = (0.0, 1 / 3, 2 / 3, 1.0)  # margin for strength 0, 1, 2, 3 (Llama 2)
     center_coef: float = 0.0  # weight of the (r_c + r_r)^2 centering term
+    tie_model: Literal["davidson", "rao_kupper"] = "davidson"
+    tie_init: float = 0.5  # initial Davidson nu / Rao-Kupper log(theta) (learned during training)
+    annotator_bias: bool = False  # annotator_bt: also learn a per-annotator bias head
+    attributes: tuple[str, ...] = ("overall",)  # regression: the rating attributes, one output each
+    combine: tuple[float, ...] | None = None  # regression: weights that make one reward (default: first attribute)
+    standardize_targets: bool = True  # regression: fit (rating - mean) / std of the training ratings
 
     def __post_init__(self) -> None:
         if self.center_coef < 0:
             raise ConfigError(f"loss.center_coef must be >= 0, got {self.center_coef}")
+        if self.tie_init <= 0 and self.tie_model == "davidson":
+            raise ConfigError(f"loss.tie_init must be > 0 for davidson (it is nu), got {self.tie_init}")
+        if not self.attributes:
+            raise ConfigError("loss.attributes must name at least one rating attribute")
+        if len(set(self.attributes)) != len(self.attributes):
+            raise ConfigError(f"loss.attributes lists an attribute twice: {list(self.attributes)}")
+        if self.combine is not None and len(self.combine) != len(self.attributes):
+            raise ConfigError(
+                f"loss.combine has {len(self.combine)} weights for {len(self.attributes)} attributes "
+                f"({list(self.attributes)}); give one weight per attribute"
+            )
+        if any(m < 0 for m in self.strength_margins):
+            raise ConfigError(f"loss.strength_margins must be >= 0, got {list(self.strength_margins)}")
+
+    @property
+    def records(self) -> Literal["pairs", "rankings", "ratings", "labels"]:
+        """The record type this objective trains on."""
+        if self.name in PAIR_LOSSES:
+            return "pairs"
+        if self.name in RANKING_LOSSES:
+            return "rankings"
+        return "ratings" if self.name == "regression" else "labels"
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    """PEFT LoRA adapters (``model.method=lora``); the scalar head stays fully trainable and is saved."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] | None = None  # default: attention query/value projections of the backbone
+
+    def __post_init__(self) -> None:
+        if self.r < 1 or self.alpha < 1:
+            raise ConfigError(f"lora.r and lora.alpha must be >= 1, got r={self.r}, alpha={self.alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"lora.dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """A small head on frozen backbone embeddings (``model.method=embedding``), Sun, Shen & Ton (2025)."""
+
+    head: Literal["mlp", "lightgbm"] = "mlp"
+    loss: Literal["bradley_terry", "classification"] = "bradley_terry"  # mlp only; lightgbm is classification
+    pooling: Literal["auto", "mean", "cls", "last"] = "auto"  # auto: mean for encoders, last token for decoders
+    cache_dir: str | None = None  # default: $XDG_CACHE_HOME/rewardlab/embeddings (~/.cache/...)
+    embed_batch_size: int = 64
+    hidden: int = 256
+    epochs: int = 30
+    lr: float = 1e-3
+    batch_size: int = 256
+    weight_decay: float = 1e-4
+    trees: int = 400  # lightgbm boosting rounds
+    leaves: int = 31
+    tree_lr: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name in ("embed_batch_size", "hidden", "epochs", "batch_size", "trees", "leaves"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"embedding.{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr <= 0 or self.tree_lr <= 0:
+            raise ConfigError("embedding.lr and embedding.tree_lr must be > 0")
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """``--ensemble K``: K members with different seeds (optionally bootstrap resamples), one directory."""
+
+    members: int = 1
+    bootstrap: bool = False
+    aggregate: Literal["mean", "min", "mean_minus_std"] = "mean"  # the default scoring rule, saved with the model
+    lam: float = 1.0  # lambda of mean - lambda * std (Coste et al. 2023)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.members <= 64:
+            raise ConfigError(f"ensemble.members must be in 1..64, got {self.members}")
+        if self.lam < 0:
+            raise ConfigError(f"ensemble.lam must be >= 0, got {self.lam}")
 
 
 @dataclass(frozen=True)
@@ -123,3 +237,6 @@ class RunConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     train: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)

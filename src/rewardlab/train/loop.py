@@ -1,7 +1,8 @@
 """The one explicit training loop (no ``transformers.Trainer``), on accelerate.
 
-Each step: chosen and rejected go through the model in one forward pass, the loss is
-Bradley-Terry (+ optional margin and centering), gradients accumulate over
+Each step: every sequence of a micro-batch (chosen and rejected of a pair, all K responses
+of a ranking, ...) goes through the model in one forward pass, ``TrainModule`` turns the
+rewards into the configured objective's loss, gradients accumulate over
 ``grad_accum`` micro-batches, then clip, step, schedule. The batch plan is a pure function
 of the seed and epoch, and checkpoints hold every state that changes, so a killed run that
 resumes from its latest checkpoint ends with the same weights as an unbroken run.
@@ -23,7 +24,7 @@ import torch
 from rewardlab.errors import CheckpointError, TrainingError
 from rewardlab.models.precision import autocast, resolve_precision
 from rewardlab.models.reward_model import RewardModel
-from rewardlab.objectives import bradley_terry, pairwise_accuracy, reward_centering
+from rewardlab.objectives import bradley_terry, pairwise_accuracy
 from rewardlab.train.batching import epoch_batches
 from rewardlab.train.checkpoint import (
     latest_checkpoint,
@@ -33,8 +34,10 @@ from rewardlab.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from rewardlab.train.config import LossConfig, OptimConfig
-from rewardlab.train.pairs import PairBatch, TokenizedPairs
+from rewardlab.train.config import OptimConfig
+from rewardlab.train.examples import Batch, Examples
+from rewardlab.train.objective import TrainModule
+from rewardlab.train.pairs import TokenizedPairs
 
 __all__ = ["LoopResult", "train_loop"]
 
@@ -61,19 +64,13 @@ def _schedule(optimizer: torch.optim.Optimizer, cfg: OptimConfig, total_steps: i
     return get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
 
 
-def _pair_loss(
-    model: Any, batch: PairBatch, loss_cfg: LossConfig, prec: str, device: torch.device
+def _micro_batch(
+    module: Any, batch: Batch, prec: str, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, accuracy) of one micro-batch; one forward over chosen and rejected together."""
-    ids, mask = batch.input_ids.to(device), batch.attention_mask.to(device)
+    """(loss, accuracy) of one micro-batch: one forward over all of its sequences."""
     with autocast(prec, device):  # type: ignore[arg-type]
-        rewards = model(ids, mask)
-    chosen, rejected = rewards[: batch.size], rewards[batch.size :]
-    margin = batch.margins.to(device) if loss_cfg.use_margin else None
-    loss = bradley_terry(chosen, rejected, margin)
-    if loss_cfg.center_coef > 0:
-        loss = loss + loss_cfg.center_coef * reward_centering(chosen, rejected)
-    return loss, pairwise_accuracy(chosen.detach(), rejected.detach())
+        return module(batch.input_ids.to(device), batch.attention_mask.to(device), batch.slots.to(device),
+                      batch.values.to(device))
 
 
 @torch.no_grad()
@@ -86,18 +83,17 @@ def eval_pairs(model: RewardModel, pairs: TokenizedPairs, batch_size: int, prec:
 
 
 def train_loop(
-    model: RewardModel,
-    train: TokenizedPairs,
+    model: TrainModule,
+    train: Examples,
     *,
     optim: OptimConfig,
-    loss_cfg: LossConfig,
     run_dir: Path,
     fingerprint: str,
     eval_set: TokenizedPairs | None = None,
     resume: bool = False,
     accelerator: Any = None,
 ) -> LoopResult:
-    """Train ``model`` on ``train`` in place and return what was measured."""
+    """Train ``model`` (the reward model and its loss parameters) on ``train`` in place."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
@@ -118,6 +114,8 @@ def train_loop(
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
+        if not p.requires_grad:  # frozen backbone weights under LoRA
+            continue
         (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
     groups = [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     # The fused kernel (one pass over all parameters) is available on CPU and CUDA in recent torch.
@@ -170,11 +168,11 @@ def train_loop(
             group = plan[batch_pos : batch_pos + optim.grad_accum]
             step_loss, step_acc, step_pairs = 0.0, 0.0, 0
             for k, indices in enumerate(group):
-                batch = PairBatch.collate(train, indices, model.pad_id)
+                batch = Batch.collate(train, indices, model.rm.pad_id)
                 sync = k == len(group) - 1
                 ctx = contextlib.nullcontext() if sync or world == 1 else acc.no_sync(ddp_model)
                 with ctx:
-                    loss, accuracy = _pair_loss(ddp_model, batch, loss_cfg, prec, device)
+                    loss, accuracy = _micro_batch(ddp_model, batch, prec, device)
                     if _any_rank_non_finite(loss, acc, world):
                         good = checkpoint(step)
                         raise TrainingError(
@@ -184,7 +182,7 @@ def train_loop(
                         )
                     acc.backward(loss / len(group))
                 step_loss += loss.item() / len(group)
-                step_acc += accuracy.item() / len(group)
+                step_acc += float(accuracy) / len(group)
                 step_pairs += batch.size
             grad_norm = acc.clip_grad_norm_(ddp_model.parameters(), optim.grad_clip)
             if grad_norm is not None and not torch.isfinite(torch.as_tensor(grad_norm)):
@@ -215,7 +213,7 @@ def train_loop(
             if eval_set is not None and optim.eval_every and step % optim.eval_every == 0:
                 if acc.is_main_process:
                     sub = eval_set.subset(range(min(len(eval_set), optim.eval_pairs)))
-                    result = eval_pairs(acc.unwrap_model(ddp_model), sub, optim.batch_size * 2, prec)
+                    result = eval_pairs(acc.unwrap_model(ddp_model).rm, sub, optim.batch_size * 2, prec)
                     history.append({"step": step, "eval_loss": result["loss"], "eval_accuracy": result["accuracy"]})
                     _log(writer, "eval", result, step)
                 acc.wait_for_everyone()

@@ -1,5 +1,9 @@
 """One training run: data -> length policy -> tokenize -> loop -> saved model directory.
 
+``model.method`` picks full fine-tuning, LoRA adapters (merged export plus ``adapter/``), or a
+small head on frozen embeddings (``train/embedding.py``); ``loss.name`` picks the objective and
+with it the record type (pairs, rankings, ratings, labels).
+
 The run directory holds ``config.yaml`` (resolved), ``data_report.json``,
 ``train_history.jsonl``, ``tensorboard/``, ``checkpoints/`` and ``model/``.
 """
@@ -17,13 +21,15 @@ import torch
 import yaml
 
 from rewardlab.config import config_to_dict
-from rewardlab.data import Comparison, LengthReport, apply_length_policy
+from rewardlab.data import Comparison, LengthReport, Ranking, apply_length_policy
 from rewardlab.errors import ConfigError
 from rewardlab.models.local import resolve_backbone
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash, load_run_data
+from rewardlab.train.examples import build_examples, rating_scale
 from rewardlab.train.loop import LoopResult, train_loop
+from rewardlab.train.objective import TrainModule
 from rewardlab.train.pairs import tokenize_pairs
 
 __all__ = ["TrainResult", "apply_lengths", "build_model", "run_training"]
@@ -33,7 +39,7 @@ __all__ = ["TrainResult", "apply_lengths", "build_model", "run_training"]
 class TrainResult:
     run_dir: Path
     model_dir: Path
-    model: RewardModel
+    model: Any  # RewardModel, or EmbeddingRewardModel for model.method=embedding
     loop: LoopResult
     data: RunData
     lengths: dict[str, LengthReport] = field(default_factory=dict)
@@ -48,18 +54,49 @@ def build_model(cfg: RunConfig) -> RewardModel:
         dropout=cfg.model.dropout,
     )
     model.metadata["backbone"] = cfg.model.backbone if cfg.model.backbone != "default" else "all-MiniLM-L6-v2"
+    model.metadata["base_source"], model.metadata["base_gguf_file"] = source, gguf
     return model
 
 
-def apply_lengths(
-    model: RewardModel, records: list[Comparison], policy: str
-) -> tuple[list[Comparison], LengthReport]:
-    """Apply the over-length policy with true (untruncated) token counts."""
-    prompts = [r.prompt for r in records]
-    chosen = model.encode(prompts, [r.chosen for r in records], truncate=False)
-    rejected = model.encode(prompts, [r.rejected for r in records], truncate=False)
-    cost = {id(r): max(len(c), len(j)) for r, c, j in zip(records, chosen, rejected)}
-    return apply_length_policy(records, lambda r: cost[id(r)], model.max_length, policy)  # type: ignore[arg-type]
+def _texts(record: Any) -> list[str]:
+    if isinstance(record, Comparison):
+        return [record.chosen, record.rejected]
+    if isinstance(record, Ranking):
+        return list(record.responses)
+    return [record.response]
+
+
+def apply_lengths(model: RewardModel, records: list[Any], policy: str) -> tuple[list[Any], LengthReport]:
+    """Apply the over-length policy with true (untruncated) token counts (the longest text of each record)."""
+    prompts, texts, owners = [], [], []
+    for i, r in enumerate(records):
+        for t in _texts(r):
+            prompts.append(r.prompt)
+            texts.append(t)
+            owners.append(i)
+    cost = [0] * len(records)
+    for owner, ids in zip(owners, model.encode(prompts, texts, truncate=False)):
+        cost[owner] = max(cost[owner], len(ids))
+    by_id = {id(r): c for r, c in zip(records, cost)}
+    return apply_length_policy(records, lambda r: by_id[id(r)], model.max_length, policy)  # type: ignore[arg-type]
+
+
+def _setup_heads(model: RewardModel, cfg: RunConfig, data: RunData) -> tuple[list[str], dict[str, Any]]:
+    """Resize the head for the objective; returns (annotators, metadata to record)."""
+    loss, extra = cfg.loss, {}
+    annotators: list[str] = []
+    if loss.name == "annotator_bt":
+        annotators = sorted({r.annotator for r in data.train if r.annotator is not None})
+        if not annotators:
+            raise ConfigError("loss.name=annotator_bt needs pairs with an 'annotator' field; none has one")
+        if loss.annotator_bias:
+            model.set_heads(["reward", *(f"bias:{a}" for a in annotators)], seed=cfg.train.seed)
+    if loss.name == "regression":
+        scale = rating_scale(data.train, loss.attributes, loss.standardize_targets)
+        model.set_heads(list(loss.attributes), loss.combine, seed=cfg.train.seed)
+        extra["rating_scale"] = {a: {"mean": m, "std": sd} for a, m, sd in zip(loss.attributes, scale.mean,
+                                                                               scale.std)}
+    return annotators, extra
 
 
 def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
@@ -97,6 +134,10 @@ def run_training(
     data = data or load_run_data(cfg)
     for note in data.notes:
         log(note)
+    if cfg.model.method == "embedding":
+        from rewardlab.train.embedding_run import run_embedding
+
+        return run_embedding(cfg, run, data, acc, log)
     model = build_model(cfg)
     lengths: dict[str, LengthReport] = {}
     data.train, lengths["train"] = apply_lengths(model, data.train, cfg.data.overlong)
@@ -109,19 +150,46 @@ def run_training(
         summary = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash,
                    "lengths": {k: v.summary() for k, v in lengths.items()}}
         (run / "data_report.json").write_text(json.dumps(summary, indent=2))
-    train_pairs = tokenize_pairs(model, data.train)
+    annotators, extra = _setup_heads(model, cfg, data)
+    scale = None
+    if cfg.loss.name == "regression":
+        scale = rating_scale(data.train, cfg.loss.attributes, cfg.loss.standardize_targets)
+    peft_model = None
+    if cfg.model.method == "lora":
+        from rewardlab.models.lora import apply_lora
+
+        lc = cfg.lora
+        peft_model = apply_lora(model, r=lc.r, alpha=lc.alpha, dropout=lc.dropout,
+                                target_modules=list(lc.target_modules) if lc.target_modules else None)
+    module = TrainModule(model, cfg.loss, annotators=annotators)
+    examples = build_examples(model, data.train, cfg.loss, annotators={a: i for i, a in enumerate(annotators)},
+                              scale=scale)
     eval_pairs = tokenize_pairs(model, data.heldout) if cfg.train.eval_every and data.heldout else None
     result = train_loop(
-        model, train_pairs, optim=cfg.train, loss_cfg=cfg.loss, run_dir=run,
+        module, examples, optim=cfg.train, run_dir=run,
         fingerprint=_fingerprint(cfg, train_hash), eval_set=eval_pairs, resume=resume, accelerator=acc,
     )
-    model = acc.unwrap_model(model)
+    module = acc.unwrap_model(module)
+    model = module.rm
+    learned = module.learned()
+    model_dir = run / "model"
+    if peft_model is not None and acc.is_main_process:
+        from rewardlab.models.lora import merge_lora, save_lora_adapter
+
+        save_lora_adapter(peft_model, model_dir)
+        merge_lora(model, peft_model)
+    if cfg.loss.name == "annotator_bt" and cfg.loss.annotator_bias:
+        model.set_heads(["reward"])  # the per-annotator bias outputs were for training only
     model.metadata.update({
         "data_hash": train_hash,
-        "train": {"pairs": len(data.train), "steps": result.steps, "pairs_per_s": round(result.pairs_per_s, 3),
-                  "precision": result.precision},
+        "objective": {"loss": cfg.loss.name, "records": cfg.loss.records, **({"learned": learned} if learned else {}),
+                      **extra},
+        "train": {cfg.loss.records: len(data.train), "steps": result.steps,
+                  "examples_per_s": round(result.pairs_per_s, 3), "precision": result.precision,
+                  "method": cfg.model.method},
     })
-    model_dir = run / "model"
+    if learned:
+        log(f"learned loss parameters: {json.dumps(learned)}")
     if acc.is_main_process:
         model.save_pretrained(model_dir)
     acc.wait_for_everyone()

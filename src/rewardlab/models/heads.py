@@ -1,0 +1,66 @@
+"""The scalar (or multi-output) head inside a Hugging Face sequence-classification model.
+
+rewardlab keeps the head where transformers puts it (``classifier``, ``classifier.out_proj``
+or ``score``), so the exported directory stays a standard ``*ForSequenceClassification``.
+These helpers find that final linear layer and change its number of outputs: a
+multi-attribute model has one output per rating attribute, and annotator-aware training
+adds one bias output per annotator that is cut away again before export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rewardlab.errors import ModelError
+
+__all__ = ["head_linear", "resize_head"]
+
+
+def _locate(model: Any) -> tuple[Any, str, torch.nn.Linear]:
+    """(parent module, attribute name, final linear layer) of the classification head."""
+    for name in ("score", "classifier"):
+        module = getattr(model, name, None)
+        if isinstance(module, torch.nn.Linear):
+            return model, name, module
+        out_proj = getattr(module, "out_proj", None)
+        if isinstance(out_proj, torch.nn.Linear):
+            return module, "out_proj", out_proj
+    raise ModelError(
+        f"cannot find the classification head of {type(model).__name__} (looked for score, classifier, "
+        "classifier.out_proj)"
+    )
+
+
+def head_linear(model: Any) -> torch.nn.Linear:
+    """The final linear layer of the head: ``hidden -> num_labels``."""
+    return _locate(model)[2]
+
+
+@torch.no_grad()
+def resize_head(model: Any, outputs: int, *, init_std: float = 0.02, seed: int = 0) -> None:
+    """Give the head ``outputs`` outputs, keeping the first ``min(old, new)`` rows as they are.
+
+    New rows are drawn from ``N(0, init_std)`` with their own generator (seeded), so
+    resizing does not shift the global random stream. Updates ``config.num_labels`` too.
+    """
+    if outputs < 1:
+        raise ModelError(f"a head needs at least one output, got {outputs}")
+    parent, name, old = _locate(model)
+    if old.out_features == outputs:
+        return
+    new = torch.nn.Linear(old.in_features, outputs, bias=old.bias is not None,
+                          device=old.weight.device, dtype=old.weight.dtype)
+    gen = torch.Generator().manual_seed(seed)
+    new.weight.copy_(torch.randn(new.weight.shape, generator=gen) * init_std)
+    if new.bias is not None:
+        new.bias.zero_()
+    keep = min(old.out_features, outputs)
+    new.weight[:keep] = old.weight[:keep]
+    if new.bias is not None and old.bias is not None:
+        new.bias[:keep] = old.bias[:keep]
+    setattr(parent, name, new)
+    model.config.num_labels = outputs
+    model.config.id2label = {i: f"LABEL_{i}" for i in range(outputs)}
+    model.config.label2id = {v: k for k, v in model.config.id2label.items()}

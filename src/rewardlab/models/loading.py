@@ -1,0 +1,48 @@
+"""``load_model``: open any rewardlab model directory with the right class.
+
+Every kind of reward model rewardlab trains (fine-tuned or LoRA-merged ``RewardModel``, a
+``RewardEnsemble``, an ``EmbeddingRewardModel``) answers the same ``score(prompts,
+responses)`` call, so eval, score and serve take whatever this returns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from rewardlab.data.records import Prompt
+from rewardlab.models.io import read_metadata
+
+__all__ = ["Scorer", "load_model"]
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """What every rewardlab reward model offers."""
+
+    metadata: dict[str, Any]
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...,
+              precision: str = ..., normalize: bool = ...) -> list[float]: ...
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path: ...
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel``, by the directory's ``rewardlab.json``."""
+    root = Path(path)
+    meta = read_metadata(root) if root.is_dir() else None
+    kind = (meta or {}).get("model_type", "reward_model")
+    if kind == "ensemble":
+        from rewardlab.models.ensemble import RewardEnsemble
+
+        return RewardEnsemble.from_pretrained(root)
+    if kind == "embedding_head":
+        from rewardlab.models.embedding_model import EmbeddingRewardModel
+
+        return EmbeddingRewardModel.from_pretrained(root)
+    from rewardlab.models.reward_model import RewardModel
+
+    return RewardModel.from_pretrained(root)

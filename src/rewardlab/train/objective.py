@@ -1,0 +1,132 @@
+"""The training objective as a module: the reward model plus the loss's own learned parameters.
+
+``TrainModule.forward`` runs one forward pass over every sequence of a batch and returns the
+loss and a training accuracy, so distributed wrappers (DDP) see the loss parameters (a tie
+parameter, per-annotator temperatures) as part of the model. Only ``TrainModule.rm`` is
+exported; the loss parameters are reported (e.g. each annotator's learned reliability).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from rewardlab.models.reward_model import RewardModel
+from rewardlab.objectives import (
+    annotator_bradley_terry,
+    binary_cross_entropy,
+    bradley_terry,
+    davidson,
+    masked_mse,
+    pairwise_accuracy,
+    plackett_luce,
+    ranking_pairs,
+    rao_kupper,
+    reward_centering,
+)
+from rewardlab.train.config import LossConfig
+from rewardlab.train.examples import Batch
+
+__all__ = ["TrainModule"]
+
+
+class TrainModule(torch.nn.Module):
+    """``rm`` and the loss parameters ``cfg`` asks for; ``forward`` returns ``(loss, accuracy)``."""
+
+    def __init__(self, rm: RewardModel, cfg: LossConfig, *, annotators: list[str] | None = None) -> None:
+        super().__init__()
+        self.rm = rm
+        self.cfg = cfg
+        self.annotators = list(annotators or [])
+        if cfg.name == "tie_bt":
+            # Davidson: log ν; Rao-Kupper: η = softplus(raw) >= 0 (log θ).
+            init = math.log(cfg.tie_init) if cfg.tie_model == "davidson" else math.log(math.expm1(max(cfg.tie_init,
+                                                                                                     1e-6)))
+            self.tie_param = torch.nn.Parameter(torch.tensor(init))
+        if cfg.name == "annotator_bt":
+            self.log_temperature = torch.nn.Parameter(torch.zeros(max(1, len(self.annotators))))
+
+    # ------------------------------------------------------------------ learned loss parameters
+    def temperatures(self) -> torch.Tensor:
+        """Per-annotator temperatures with geometric mean 1 (the reward scale absorbs the rest)."""
+        s = self.log_temperature
+        return torch.exp(s - s.mean())
+
+    def learned(self) -> dict[str, Any]:
+        """The loss parameters in readable form, for the run's metrics and the model metadata."""
+        if self.cfg.name == "tie_bt":
+            raw = float(self.tie_param.detach())
+            value = math.exp(raw) if self.cfg.tie_model == "davidson" else float(torch.nn.functional.softplus(
+                self.tie_param.detach()))
+            return {"tie_model": self.cfg.tie_model, ("nu" if self.cfg.tie_model == "davidson" else "eta"): value}
+        if self.cfg.name == "annotator_bt":
+            temps = self.temperatures().detach().tolist()
+            return {"annotators": {a: {"temperature": t, "reliability": 1.0 / t}
+                                   for a, t in zip(self.annotators, temps)}}
+        return {}
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, slots: torch.Tensor,
+                values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = self.rm.outputs(input_ids, attention_mask)  # [N, H]
+        rewards = self.rm.combine_outputs(outputs)  # [N]
+        batch = Batch(input_ids, attention_mask, slots, values)
+        kind = self.cfg.records
+        if kind == "pairs":
+            return self._pairs(rewards, outputs, batch)
+        if kind == "rankings":
+            mask = slots >= 0
+            grouped = rewards[slots.clamp(min=0)]  # [G, K]
+            loss = plackett_luce(grouped, mask) if self.cfg.name == "plackett_luce" else ranking_pairs(grouped, mask)
+            return loss, _ranking_accuracy(grouped.detach(), mask)
+        point = slots[:, 0]
+        if kind == "ratings":
+            n = len(self.cfg.attributes)
+            pred = outputs[point, :n]
+            target, observed = values[:, :n], values[:, n:] > 0.5
+            return masked_mse(pred, target, observed), torch.tensor(float("nan"))
+        logits, labels = rewards[point], values[:, 0]
+        acc = ((logits.detach() > 0).float() == labels).float().mean()
+        return binary_cross_entropy(logits, labels), acc
+
+    def _pairs(self, rewards: torch.Tensor, outputs: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        chosen, rejected = rewards[batch.slots[:, 0]], rewards[batch.slots[:, 1]]
+        margin, tie, ann = batch.values[:, 0], batch.values[:, 1] > 0.5, batch.values[:, 2].long()
+        strict = ~tie
+        acc = pairwise_accuracy(chosen[strict].detach(), rejected[strict].detach()) if bool(strict.any()) \
+            else torch.tensor(float("nan"))
+        name = self.cfg.name
+        if name == "pairwise_classification":
+            logits = torch.cat([chosen, rejected])
+            labels = torch.cat([torch.ones_like(chosen), torch.zeros_like(rejected)])
+            loss = binary_cross_entropy(logits, labels)
+        elif name == "tie_bt":
+            fn = davidson if self.cfg.tie_model == "davidson" else rao_kupper
+            param = self.tie_param if self.cfg.tie_model == "davidson" else torch.nn.functional.softplus(self.tie_param)
+            loss = fn(chosen, rejected + margin * strict, tie, param)
+        elif name == "annotator_bt":
+            log_t = torch.log(self.temperatures())[ann.clamp(min=0)]
+            log_t = torch.where(ann >= 0, log_t, torch.zeros_like(log_t))  # unknown annotator: temperature 1
+            bias = None
+            if self.cfg.annotator_bias:
+                col = (ann + 1).clamp(min=1, max=outputs.shape[1] - 1)
+                rows_c, rows_r = batch.slots[:, 0], batch.slots[:, 1]
+                bias = outputs[rows_c, col] - outputs[rows_r, col]
+                bias = torch.where(ann >= 0, bias, torch.zeros_like(bias))
+            loss = annotator_bradley_terry(chosen - margin, rejected, log_t, bias)
+        else:
+            loss = bradley_terry(chosen, rejected, margin if self.cfg.margin != "none" else None)
+        if self.cfg.center_coef > 0:
+            loss = loss + self.cfg.center_coef * reward_centering(chosen, rejected)
+        return loss, acc
+
+
+def _ranking_accuracy(grouped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Fraction of a batch's within-ranking pairs ordered right (training-bar metric)."""
+    k = grouped.shape[-1]
+    upper = torch.ones(k, k, dtype=torch.bool, device=grouped.device).triu(1)
+    valid = upper & mask.unsqueeze(-1) & mask.unsqueeze(-2)
+    right = (grouped.unsqueeze(-1) > grouped.unsqueeze(-2)) & valid
+    return right.sum().float() / valid.sum().clamp(min=1).float()

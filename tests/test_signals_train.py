@@ -1,0 +1,147 @@
+"""Every objective trains end to end on a tiny real BERT; ensembles and LoRA save and reload exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rewardlab.config import load_config
+from rewardlab.models import RewardEnsemble, RewardModel, load_model
+from rewardlab.synth import SynthConfig, generate_world
+from rewardlab.train import RunConfig, run_training
+from rewardlab.train.config import LossConfig
+from rewardlab.train.examples import Batch, build_examples
+from rewardlab.train.objective import TrainModule
+from rewardlab.workflows import train_and_evaluate
+
+PROMPTS = ["What is 2 + 2?", "Name a colour."]
+RESPONSES = ["2 + 2 = 4.", "Blue."]
+
+
+def config(backbone: Path, *extra: str) -> RunConfig:
+    return load_config(RunConfig, None, [
+        "data.train=synth", "synth.n_prompts=36", f"model.backbone={backbone}", "model.max_length=64",
+        "train.batch_size=4", "train.lr=1e-3", "train.precision=fp32", "train.progress=false", "train.log_every=1",
+        "train.warmup_ratio=0.0", "train.save_every=1000", *extra,
+    ])
+
+
+@pytest.mark.parametrize("extra", [
+    ["loss.name=bradley_terry", "loss.margin=strength"],
+    ["loss.name=tie_bt", "loss.tie_model=davidson"],
+    ["loss.name=tie_bt", "loss.tie_model=rao_kupper"],
+    ["loss.name=plackett_luce"],
+    ["loss.name=ranking_pairs"],
+    ["loss.name=regression", "loss.attributes=[overall,helpfulness,verbosity]", "loss.combine=[1.0,0.5,0.0]"],
+    ["loss.name=classification"],
+    ["loss.name=pairwise_classification"],
+    ["loss.name=annotator_bt", "loss.annotator_bias=true"],
+], ids=lambda e: "+".join(x.split("=", 1)[1] for x in e))
+def test_every_objective_trains_saves_and_reloads_with_identical_scores(
+    tmp_path: Path, tiny_bert_dir: Path, extra: list[str]
+) -> None:
+    cfg = config(tiny_bert_dir, *extra)
+    outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
+    loop = outcome.train.loop
+    assert loop.steps > 0 and torch.isfinite(torch.tensor(loop.final_loss))
+    assert outcome.report is not None and 0.0 <= outcome.report.accuracy <= 1.0
+    before = outcome.train.model.score(PROMPTS, RESPONSES)
+    loaded = load_model(outcome.train.model_dir)
+    assert loaded.score(PROMPTS, RESPONSES) == pytest.approx(before, abs=1e-5)
+    meta = json.loads((outcome.train.model_dir / "rewardlab.json").read_text())
+    assert meta["objective"]["loss"] == cfg.loss.name
+    config_json = json.loads((outcome.train.model_dir / "config.json").read_text())
+    n_out = len(cfg.loss.attributes) if cfg.loss.name == "regression" else 1
+    assert len(config_json["id2label"]) == n_out  # annotator bias outputs are cut before export
+
+
+def test_tie_aware_training_keeps_ties_and_learns_a_tie_parameter(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    cfg = config(tiny_bert_dir, "loss.name=tie_bt")
+    result = run_training(cfg, tmp_path / "run", log=lambda _: None)
+    assert any(r.tie for r in result.data.train)
+    learned = result.model.metadata["objective"]["learned"]
+    assert learned["nu"] > 0 and learned["nu"] != pytest.approx(cfg.loss.tie_init)
+
+
+def test_annotator_aware_training_reports_a_reliability_per_annotator(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    result = run_training(config(tiny_bert_dir, "loss.name=annotator_bt"), tmp_path / "run", log=lambda _: None)
+    learned = result.model.metadata["objective"]["learned"]["annotators"]
+    assert set(learned) == {r.annotator for r in result.data.train}
+    temps = torch.tensor([v["temperature"] for v in learned.values()])
+    assert torch.log(temps).mean().abs() < 1e-5  # geometric mean fixed to 1
+
+
+def test_a_ranking_goes_through_the_model_in_one_batch(tiny_bert_dir: Path) -> None:
+    rm = RewardModel.from_backbone(tiny_bert_dir, max_length=64)
+    world = generate_world(SynthConfig(n_prompts=3))
+    rankings = world.rankings()
+    examples = build_examples(rm, rankings, LossConfig(name="plackett_luce"))
+    batch = Batch.collate(examples, [0, 1, 2], rm.pad_id)
+    k = len(rankings[0].responses)
+    assert batch.input_ids.shape[0] == 3 * k and batch.slots.tolist()[1] == list(range(k, 2 * k))
+    loss, _ = TrainModule(rm, LossConfig(name="plackett_luce"))(batch.input_ids, batch.attention_mask, batch.slots,
+                                                               batch.values)
+    assert torch.isfinite(loss)
+
+
+def test_multi_attribute_model_names_its_outputs_and_combines_them(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    cfg = config(tiny_bert_dir, "loss.name=regression", "loss.attributes=[overall,correctness]",
+                 "loss.combine=[0.25,0.75]")
+    result = run_training(cfg, tmp_path / "run", log=lambda _: None)
+    rm = RewardModel.from_pretrained(result.model_dir)
+    attrs = rm.score_attributes(PROMPTS, RESPONSES)
+    assert set(attrs[0]) == {"overall", "correctness"}
+    combined = [0.25 * a["overall"] + 0.75 * a["correctness"] for a in attrs]
+    assert rm.score(PROMPTS, RESPONSES) == pytest.approx(combined, abs=1e-5)
+    assert "rating_scale" in rm.metadata["objective"]
+
+
+def test_ensemble_saves_reloads_and_reports_spread(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    cfg = config(tiny_bert_dir, "ensemble.members=3", "ensemble.bootstrap=true", "ensemble.aggregate=mean_minus_std",
+                 "ensemble.lam=0.5")
+    outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
+    ens = outcome.train.model
+    assert isinstance(ens, RewardEnsemble) and len(ens.members) == 3
+    reloaded = load_model(outcome.train.model_dir)
+    assert isinstance(reloaded, RewardEnsemble)
+    assert reloaded.score(PROMPTS, RESPONSES) == pytest.approx(ens.score(PROMPTS, RESPONSES), abs=1e-6)
+    member = reloaded.member_scores(PROMPTS, RESPONSES)
+    mean, spread = reloaded.score_with_uncertainty(PROMPTS, RESPONSES)
+    assert spread == pytest.approx(member.std(0, unbiased=False).tolist(), abs=1e-9)
+    assert all(s > 0 for s in spread)  # different seeds give different members
+    assert mean == pytest.approx((member.mean(0) - 0.5 * member.std(0, unbiased=False)).tolist(), abs=1e-9)
+    worst = reloaded.score(PROMPTS, RESPONSES, aggregate="min")
+    assert worst == pytest.approx(member.min(0).values.tolist(), abs=1e-9)
+    for k in range(3):  # each member is a standard export
+        assert RewardModel.from_pretrained(outcome.train.model_dir / f"member-{k}").score(
+            PROMPTS, RESPONSES) == pytest.approx(member[k].tolist(), abs=1e-5)
+
+
+def test_lora_head_is_trained_and_saved_and_adapter_reload_equals_merged_export(
+    tmp_path: Path, tiny_bert_dir: Path
+) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    from rewardlab.models.lora import load_lora_adapter
+
+    cfg = config(tiny_bert_dir, "model.method=lora", "lora.r=4", "lora.alpha=8")
+    result = run_training(cfg, tmp_path / "run", log=lambda _: None)
+    trained = result.model.score(PROMPTS, RESPONSES)
+    model_dir = result.model_dir
+    assert (model_dir / "adapter" / "adapter_config.json").exists()
+    merged = RewardModel.from_pretrained(model_dir).score(PROMPTS, RESPONSES)
+    from_adapter = load_lora_adapter(model_dir).score(PROMPTS, RESPONSES)
+    assert merged == pytest.approx(trained, abs=1e-5)
+    assert from_adapter == pytest.approx(trained, abs=1e-5)
+    # the head is in the adapter file (left out, it would reload at a fresh random init)
+    from safetensors.torch import load_file
+
+    keys = load_file(model_dir / "adapter" / "adapter_model.safetensors").keys()
+    assert any("classifier" in k for k in keys) and any("lora_A" in k for k in keys)
+    fresh = AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir, num_labels=1)
+    saved = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    # only adapters and the head trained: the frozen embeddings equal the base
+    assert torch.equal(fresh.bert.embeddings.word_embeddings.weight, saved.bert.embeddings.word_embeddings.weight)
