@@ -145,3 +145,28 @@ def test_lora_head_is_trained_and_saved_and_adapter_reload_equals_merged_export(
     saved = AutoModelForSequenceClassification.from_pretrained(model_dir)
     # only adapters and the head trained: the frozen embeddings equal the base
     assert torch.equal(fresh.bert.embeddings.word_embeddings.weight, saved.bert.embeddings.word_embeddings.weight)
+
+
+@pytest.mark.parametrize("head", ["mlp", "lightgbm"])
+def test_frozen_embedding_run_saves_a_model_that_eval_and_score_load(
+    tmp_path: Path, tiny_bert_dir: Path, head: str
+) -> None:
+    cfg = config(tiny_bert_dir, "model.method=embedding", f"embedding.head={head}",
+                 f"embedding.cache_dir={tmp_path / 'cache'}", "embedding.epochs=5", "embedding.trees=20")
+    outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
+    assert outcome.report is not None
+    before = outcome.train.model.score(PROMPTS, RESPONSES)
+    loaded = load_model(outcome.train.model_dir)
+    assert type(loaded).__name__ == "EmbeddingRewardModel"
+    assert loaded.score(PROMPTS, RESPONSES) == pytest.approx(before, abs=1e-6)
+    assert "metrics" in json.loads((outcome.train.model_dir / "rewardlab.json").read_text())
+
+
+def test_rankings_from_a_user_file_train_and_evaluate_on_pairs(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    from rewardlab.synth import write_world
+
+    paths = write_world(generate_world(SynthConfig(n_prompts=30)), tmp_path / "world")
+    cfg = config(tiny_bert_dir, f"data.train={paths['rankings']}", "loss.name=plackett_luce")
+    outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
+    assert outcome.report is not None and outcome.report.n_pairs == 6 * len(
+        {r.group for r in outcome.train.data.heldout})  # C(4, 2) pairs per held-out ranking

@@ -13,6 +13,14 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "RewardModel": "rewardlab.models",
+    "RewardEnsemble": "rewardlab.models",
+    "load_model": "rewardlab.models",
+    "Ranking": "rewardlab.data",
+    "Rating": "rewardlab.data",
+    "Label": "rewardlab.data",
+    "load_rankings": "rewardlab.data",
+    "load_ratings": "rewardlab.data",
+    "load_labels": "rewardlab.data",
     "InputFormat": "rewardlab.models",
     "format_input": "rewardlab.models",
     "Comparison": "rewardlab.data",

@@ -10,6 +10,7 @@ at the same annotation budget per prompt.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,7 @@ def _drop_ties(records: list[Comparison], policy: str, where: str, notes: list[s
     return [r for r in records if not r.tie]
 
 
-_LOADERS = {"pairs": load_comparisons, "rankings": load_rankings, "ratings": load_ratings, "labels": load_labels}
+_LOADERS: dict[str, Callable[..., Any]] = {"pairs": load_comparisons, "rankings": load_rankings, "ratings": load_ratings, "labels": load_labels}
 
 
 def _world_records(world: World, kind: str) -> list[Any]:
@@ -114,12 +115,13 @@ def load_run_data(cfg: RunConfig) -> RunData:
             train = [r for r in _world_records(world, kind) if r.group not in held_groups]
             notes.append(f"training on the world's {kind} of the same train prompts: {len(train)} records")
     else:
-        loaded = _LOADERS[kind](d.train, format=d.format, split=d.split, on_invalid=d.on_invalid,  # type: ignore[operator]
-                                limit=d.limit)
+        # data.format names pairwise formats; rankings, ratings and labels detect their own
+        fmt = d.format if kind == "pairs" or d.format == "rewardlab" else "auto"
+        loaded = _LOADERS[kind](d.train, format=fmt, split=d.split, on_invalid=d.on_invalid, limit=d.limit)
         records = list(loaded.records)
         notes.append(loaded.report.summary())
         if d.eval is not None:
-            ev = _LOADERS[kind](d.eval, format=d.format, on_invalid=d.on_invalid)  # type: ignore[operator]
+            ev = _LOADERS[kind](d.eval, format=fmt, on_invalid=d.on_invalid)
             notes.append(ev.report.summary())
             train, held = records, list(ev.records)
             overlap = {r.group for r in train} & {r.group for r in held}
