@@ -42,6 +42,7 @@ ROWS: dict[str, list[str]] = {
     "regression (Likert overall)": ["loss.name=regression", "loss.attributes=[overall]", *POINTS],
     "classification (good/bad labels)": ["loss.name=classification", *POINTS],
     "pairwise classification": ["loss.name=pairwise_classification", *PAIRS],
+    "annotator-aware BT": ["loss.name=annotator_bt", *PAIRS],
     "annotator-aware BT (+bias)": ["loss.name=annotator_bt", "loss.annotator_bias=true", *PAIRS],
     "ensemble of 4 (BT mean)": ["loss.name=bradley_terry", "ensemble.members=4", *PAIRS],
     "LoRA r=16 (BT)": ["loss.name=bradley_terry", "model.method=lora", "train.lr=1e-3", *PAIRS],

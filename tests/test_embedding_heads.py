@@ -151,6 +151,17 @@ def test_saved_model_loads_offline_and_scores_identically(head: str, tiny_bert_d
         [c.prompt for c in pairs], [c.chosen for c in pairs], normalize=True))
 
 
+def test_decoder_backbone_pools_its_last_token_and_round_trips(tiny_decoder_dir: Path, tmp_path: Path) -> None:
+    prompts, responses = ["the cat is good?", "hello world", "a question?"], ["yes the cat is good.", "hello", "no."]
+    pairs = [Comparison(p, r, "bad") for p, r in zip(prompts, responses)]
+    model = _train(tiny_decoder_dir, pairs, tmp_path / "cache", epochs=2)
+    assert model.embedder.pooling == "last"
+    before = model.score(prompts, responses)
+    model.save_pretrained(tmp_path / "model")
+    loaded = EmbeddingRewardModel.from_pretrained(tmp_path / "model", cache=None)
+    assert loaded.score(prompts, responses) == pytest.approx(before, abs=1e-6)
+
+
 def test_loaded_model_reuses_the_embeddings_cached_during_training(tiny_bert_dir: Path, tmp_path: Path) -> None:
     pairs = _pairs(6)
     _train(tiny_bert_dir, pairs, tmp_path / "cache", epochs=2).save_pretrained(tmp_path / "model")

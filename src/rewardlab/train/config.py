@@ -93,10 +93,13 @@ class LossConfig:
     attributes: tuple[str, ...] = ("overall",)  # regression: the rating attributes, one output each
     combine: tuple[float, ...] | None = None  # regression: weights that make one reward (default: first attribute)
     standardize_targets: bool = True  # regression: fit (rating - mean) / std of the training ratings
+    param_lr: float = 0.02  # learning rate of the loss's own parameters (tie ν/η, annotator temperatures)
 
     def __post_init__(self) -> None:
         if self.center_coef < 0:
             raise ConfigError(f"loss.center_coef must be >= 0, got {self.center_coef}")
+        if self.param_lr <= 0:
+            raise ConfigError(f"loss.param_lr must be > 0, got {self.param_lr}")
         if self.tie_init <= 0 and self.tie_model == "davidson":
             raise ConfigError(f"loss.tie_init must be > 0 for davidson (it is nu), got {self.tie_init}")
         if not self.attributes:

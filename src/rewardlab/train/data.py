@@ -10,8 +10,8 @@ at the same annotation budget per prompt.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +76,9 @@ def _drop_ties(records: list[Comparison], policy: str, where: str, notes: list[s
     return [r for r in records if not r.tie]
 
 
-_LOADERS: dict[str, Callable[..., Any]] = {"pairs": load_comparisons, "rankings": load_rankings, "ratings": load_ratings, "labels": load_labels}
+_LOADERS: dict[str, Callable[..., Any]] = {
+    "pairs": load_comparisons, "rankings": load_rankings, "ratings": load_ratings, "labels": load_labels,
+}
 
 
 def _world_records(world: World, kind: str) -> list[Any]:

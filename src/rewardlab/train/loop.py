@@ -113,11 +113,19 @@ def train_loop(
     total_steps = optim.max_steps or steps_per_epoch * optim.epochs
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
+    loss_params: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if not p.requires_grad:  # frozen backbone weights under LoRA
             continue
+        if not name.startswith("rm."):  # the loss's own parameters (tie ν/η, annotator temperatures)
+            loss_params.append(p)
+            continue
         (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
-    groups = [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups: list[dict[str, Any]] = [{"params": decay, "weight_decay": optim.weight_decay},
+                                    {"params": no_decay, "weight_decay": 0.0}]
+    if loss_params:
+        # A handful of scalars: at the backbone's learning rate they would barely move in one epoch.
+        groups.append({"params": loss_params, "weight_decay": 0.0, "lr": model.cfg.param_lr})
     # The fused kernel (one pass over all parameters) is available on CPU and CUDA in recent torch.
     optimizer = torch.optim.AdamW(groups, lr=optim.lr, fused=device.type in ("cpu", "cuda"))
     scheduler = _schedule(optimizer, optim, total_steps)
