@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, get_args
 import pytest
 
 import rewardlab.data as data
+from filewriters import write_csv, write_jsonl
 from rewardlab.data import (
     Comparison,
     InvalidRecordError,
@@ -24,19 +24,6 @@ from rewardlab.data.load import Format
 from rewardlab.errors import ConfigError, DataError
 
 GOOD = {"prompt": "Say hi.", "chosen": "Hi!", "rejected": "No."}
-
-
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def test_public_api_is_exported() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, get_args
 import pytest
 
 import rewardlab.data as data
+from filewriters import write_csv, write_jsonl
 from rewardlab.data import (
     Comparison,
     InvalidRecordError,
@@ -34,19 +34,6 @@ RATING = {"prompt": "Name a colour.", "response": "Blue.", "ratings": {"overall"
 LABEL = {"prompt": "Name a colour.", "response": "Blue.", "good": True}
 LOADERS: dict[str, Callable[..., Any]] = {"ranking": load_rankings, "rating": load_ratings, "label": load_labels}
 GOOD_ROWS = {"ranking": RANKING, "rating": RATING, "label": LABEL}
-
-
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def test_new_names_are_exported_and_format_literals_match_the_converters() -> None:

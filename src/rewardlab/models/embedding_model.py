@@ -33,6 +33,7 @@ from rewardlab.models.embedding_cache import EmbeddingCache
 from rewardlab.models.embedding_heads import EmbeddingHead, load_head
 from rewardlab.models.formatting import InputFormat
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
+from rewardlab.models.normalization import normalize_rewards
 
 __all__ = ["MODEL_TYPE", "EmbeddingRewardModel", "is_embedding_model_dir", "open_cache"]
 
@@ -164,12 +165,8 @@ class EmbeddingRewardModel:
         return self.normalize(rewards) if normalize else rewards
 
     def normalize(self, rewards: Sequence[float]) -> list[float]:
-        """``(r - mean) / std`` with the statistics in ``metadata["normalization"]`` (as ``RewardModel``)."""
-        stats = self.metadata.get("normalization")
-        if not stats:
-            raise ModelError("this model has no reward statistics; it was not trained by rewardlab")
-        mean, std = float(stats["mean"]), float(stats["std"]) or 1.0
-        return [(r - mean) / std for r in rewards]
+        """``(r - mean) / std`` with the saved reward statistics (``models/normalization.py``)."""
+        return normalize_rewards(rewards, self.metadata)
 
 
 def model_card(meta: dict[str, Any]) -> str:

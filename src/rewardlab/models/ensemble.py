@@ -29,6 +29,7 @@ from rewardlab import __version__
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
+from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.reward_model import RewardModel
 
 __all__ = ["Aggregate", "RewardEnsemble", "aggregate_rewards"]
@@ -98,11 +99,8 @@ class RewardEnsemble:
         return [float(x) for x in agg.tolist()], [float(x) for x in rewards.std(0, unbiased=False).tolist()]
 
     def normalize(self, rewards: Sequence[float]) -> list[float]:
-        stats = self.metadata.get("normalization")
-        if not stats:
-            raise ModelError("this ensemble has no reward statistics")
-        mean, std = float(stats["mean"]), float(stats["std"]) or 1.0
-        return [(r - mean) / std for r in rewards]
+        """``(r - mean) / std`` with the saved reward statistics (``models/normalization.py``)."""
+        return normalize_rewards(rewards, self.metadata)
 
     # ------------------------------------------------------------------ save / load
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:

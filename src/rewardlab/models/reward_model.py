@@ -23,6 +23,7 @@ from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kin
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import InputFormat, format_input
 from rewardlab.models.heads import head_linear, resize_head
+from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
 
@@ -254,13 +255,5 @@ class RewardModel(torch.nn.Module):
         return self.normalize(rewards) if normalize else rewards
 
     def normalize(self, rewards: Sequence[float]) -> list[float]:
-        """``(r - mean) / std`` with the reward statistics measured on the training data.
-
-        This is the only place normalization happens; raw rewards are what the exported
-        Hugging Face model returns.
-        """
-        stats = self.metadata.get("normalization")
-        if not stats:
-            raise ModelError("this model has no reward statistics; it was not trained by rewardlab")
-        mean, std = float(stats["mean"]), float(stats["std"]) or 1.0
-        return [(r - mean) / std for r in rewards]
+        """``(r - mean) / std`` with the saved reward statistics (``models/normalization.py``)."""
+        return normalize_rewards(rewards, self.metadata)

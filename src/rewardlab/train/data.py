@@ -69,7 +69,8 @@ def _drop_ties(records: list[Comparison], policy: str, where: str, notes: list[s
     if policy == "error":
         first = ties[0].meta
         raise DataError(
-            f"{len(ties)} tied pairs but the Bradley-Terry loss has no tie term; set data.ties=drop",
+            f"{len(ties)} tied pairs but this loss has no tie term; set data.ties=drop, "
+            "or loss.name=tie_bt to train on ties",
             source=first.get("source"), line=first.get("line"), field="tie",
         )
     notes.append(f"{where}: dropped {len(ties)} tied pairs of {len(records)} (data.ties=drop)")

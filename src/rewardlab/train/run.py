@@ -27,7 +27,7 @@ from rewardlab.models.local import resolve_backbone
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash, load_run_data
-from rewardlab.train.examples import build_examples, rating_scale
+from rewardlab.train.examples import TargetScale, build_examples, rating_scale
 from rewardlab.train.loop import LoopResult, train_loop
 from rewardlab.train.objective import TrainModule
 from rewardlab.train.pairs import tokenize_pairs
@@ -81,10 +81,13 @@ def apply_lengths(model: RewardModel, records: list[Any], policy: str) -> tuple[
     return apply_length_policy(records, lambda r: by_id[id(r)], model.max_length, policy)  # type: ignore[arg-type]
 
 
-def _setup_heads(model: RewardModel, cfg: RunConfig, data: RunData) -> tuple[list[str], dict[str, Any]]:
-    """Resize the head for the objective; returns (annotators, metadata to record)."""
+def _setup_heads(
+    model: RewardModel, cfg: RunConfig, data: RunData
+) -> tuple[list[str], TargetScale | None, dict[str, Any]]:
+    """Resize the head for the objective; returns (annotators, rating target scale, metadata to record)."""
     loss, extra = cfg.loss, {}
     annotators: list[str] = []
+    scale = None
     if loss.name == "annotator_bt":
         annotators = sorted({r.annotator for r in data.train if r.annotator is not None})
         if not annotators:
@@ -96,7 +99,7 @@ def _setup_heads(model: RewardModel, cfg: RunConfig, data: RunData) -> tuple[lis
         model.set_heads(list(loss.attributes), loss.combine, seed=cfg.train.seed)
         extra["rating_scale"] = {a: {"mean": m, "std": sd} for a, m, sd in zip(loss.attributes, scale.mean,
                                                                                scale.std)}
-    return annotators, extra
+    return annotators, scale, extra
 
 
 def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
@@ -150,10 +153,7 @@ def run_training(
         summary = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash,
                    "lengths": {k: v.summary() for k, v in lengths.items()}}
         (run / "data_report.json").write_text(json.dumps(summary, indent=2))
-    annotators, extra = _setup_heads(model, cfg, data)
-    scale = None
-    if cfg.loss.name == "regression":
-        scale = rating_scale(data.train, cfg.loss.attributes, cfg.loss.standardize_targets)
+    annotators, scale, extra = _setup_heads(model, cfg, data)
     peft_model = None
     if cfg.model.method == "lora":
         from rewardlab.models.lora import apply_lora
