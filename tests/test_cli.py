@@ -102,3 +102,70 @@ def test_eval_names_the_bad_line_of_malformed_data(trained: Path, tmp_path: Path
     assert main(["eval", str(trained / "model"), str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.jsonl" in err and "line 2" in err
+
+
+def test_train_audits_checks_and_writes_the_report_by_default(trained: Path) -> None:
+    audit = json.loads((trained / "audit.json").read_text())
+    assert {p["name"] for p in audit["probes"]} >= {"padding", "format", "hedging", "sycophancy", "repetition",
+                                                     "confident_wrong"}
+    assert audit["length"]["severity"] in {"none", "low", "medium", "high"}
+    scores = [json.loads(line) for line in (trained / "eval_scores.jsonl").read_text().splitlines()]
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert len(scores) == metrics["eval"]["n_pairs"] + metrics["eval"]["n_data_ties"]
+    assert {"chosen", "rejected", "chosen_words", "rejected_words"} <= set(scores[0])
+    page = (trained / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "padding" in page
+
+
+def test_audit_verb_prints_the_probe_table_and_writes_json(trained: Path, world: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "audit.json"
+    assert main(["audit", str(trained / "model"), str(world / "pairs.jsonl"), "--max-pairs", "40",
+                 "--probes", "padding,format", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "padding" in text and "format" in text
+    report = json.loads(out.read_text())
+    assert [p["name"] for p in report["probes"]] == ["padding", "format"] and report["n_pairs"] == 40
+    assert main(["audit", str(trained / "model"), str(world / "pairs.jsonl"), "--probes", "nope"]) == 2
+    assert "unknown probe" in capsys.readouterr().err
+
+
+def test_eval_runs_a_suite_without_data_and_reports_failures(trained: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(trained / "model"), "--suite", "builtin:synth", "--json", str(out)]) == 0
+    suite = json.loads(out.read_text())["suite"]
+    assert suite["n_checks"] >= 30 and suite["n_failed"] == len(suite["failures"])
+    assert "Pass rate" in capsys.readouterr().out
+    assert main(["eval", str(trained / "model")]) == 2
+    assert "--suite" in capsys.readouterr().err
+
+
+def test_eval_adds_rewardbench_sections_and_human_agreement_when_the_data_has_them(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rb = tmp_path / "rb.jsonl"
+    rows = [{"prompt": f"q{i}", "chosen": f"good answer {i}", "rejected": f"bad {i}", "subset": s, "id": i}
+            for i, s in enumerate(["alpacaeval-easy", "mt-bench-hard", "refusals-dangerous", "math-prm"] * 3)]
+    rb.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "rb.json"
+    assert main(["eval", str(trained / "model"), str(rb), "--format", "rewardbench", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())["rewardbench"]
+    assert set(result["sections"]) == {"Chat", "Chat Hard", "Safety", "Reasoning"}
+    assert "RewardBench" in capsys.readouterr().out
+
+    votes = tmp_path / "votes.jsonl"
+    vrows = [{"prompt": f"q{i}", "chosen": f"a {i}", "rejected": f"b {i} c", "votes": v}
+             for i, v in enumerate([[1, 1, 1], [1, 1, -1], [1, 0, 1], [1, -1, 1]] * 3)]
+    votes.write_text("".join(json.dumps(r) + "\n" for r in vrows))
+    out = tmp_path / "votes.json"
+    assert main(["eval", str(trained / "model"), str(votes), "--json", str(out)]) == 0
+    agreement = json.loads(out.read_text())["agreement"]
+    assert agreement["n_pairs"] == 12
+
+
+def test_report_verb_writes_the_html_file(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(trained), "--out", str(out)]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert main(["report", str(tmp_path / "missing")]) == 2

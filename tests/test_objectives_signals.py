@@ -137,3 +137,44 @@ def test_annotator_temperatures_fitted_on_gold_rewards_rank_the_simulated_annota
     spearman = 1 - 6 * d2 / (n * (n * n - 1))
     assert order_learned[0] == order_true[0] and order_learned[-1] == order_true[-1]
     assert spearman >= 0.8, (true, learned)
+
+
+def test_pearson_correlation_matches_hand_worked_values() -> None:
+    from rewardlab.objectives import pearson_correlation
+
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert float(pearson_correlation(x, 2 * x + 1)) == pytest.approx(1.0, abs=1e-6)
+    assert float(pearson_correlation(x, -x)) == pytest.approx(-1.0, abs=1e-6)
+    # x = [1, 2, 3, 4], y = [1, 3, 2, 4]: centred dot 4, norms sqrt(5) * sqrt(5) -> 0.8
+    assert float(pearson_correlation(x, torch.tensor([1.0, 3.0, 2.0, 4.0]))) == pytest.approx(0.8, abs=1e-6)
+    assert float(pearson_correlation(x, torch.ones(4))) == 0.0  # constant: defined as 0, no NaN
+
+
+def test_odin_terms_reward_a_length_head_and_punish_a_length_quality_head() -> None:
+    from rewardlab.objectives import head_orthogonality, odin_disentangle
+
+    dlen = torch.tensor([10.0, -5.0, 3.0, 0.0, -8.0])
+    independent = torch.tensor([1.0, 1.0, -1.0, 1.0, -1.0])
+    independent = independent - independent.mean()
+    best = odin_disentangle(independent, dlen, dlen, floor=1e-12)  # quality uncorrelated, length head = length
+    worst = odin_disentangle(dlen, independent, dlen, floor=1e-12)  # quality is length, length head explains nothing
+    rho = float(torch.corrcoef(torch.stack([independent, dlen]))[0, 1])
+    assert float(best) == pytest.approx(abs(rho) - 1.0, abs=1e-5)
+    assert float(worst) == pytest.approx(1.0 - rho, abs=1e-5)
+    assert float(best) < float(worst)
+    both = odin_disentangle(dlen, dlen, dlen, quality_coef=2.0, length_coef=0.5, floor=1e-12)
+    assert float(both) == pytest.approx(2.0 - 0.5, abs=1e-5)
+
+
+def test_odin_variance_floor_keeps_gradients_bounded_for_a_fresh_head() -> None:
+    from rewardlab.objectives import head_orthogonality, odin_disentangle
+
+    dlen = torch.tensor([10.0, -5.0, 3.0, 1.0, -8.0])
+    tiny = (1e-4 * torch.tensor([1.0, -2.0, 0.5, 3.0, -1.0])).requires_grad_()
+    odin_disentangle(tiny, tiny.detach(), dlen, floor=1e-12).backward()
+    assert float(tiny.grad.abs().max()) > 1e2  # a plain correlation: gradient ~ 1/std(x)
+    tiny.grad = None
+    odin_disentangle(tiny, tiny.detach(), dlen, floor=1.0).backward()
+    assert float(tiny.grad.abs().max()) < 1.0
+    assert float(head_orthogonality(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 3.0]))) == pytest.approx(0.0)
+    assert float(head_orthogonality(torch.tensor([1.0, 1.0]), torch.tensor([-2.0, -2.0]))) == pytest.approx(1.0)

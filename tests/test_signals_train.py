@@ -170,3 +170,48 @@ def test_rankings_from_a_user_file_train_and_evaluate_on_pairs(tmp_path: Path, t
     outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
     assert outcome.report is not None and outcome.report.n_pairs == 6 * len(
         {r.group for r in outcome.train.data.heldout})  # C(4, 2) pairs per held-out ranking
+
+
+def test_odin_length_debias_trains_two_heads_and_exports_only_the_quality_head(tmp_path: Path,
+                                                                              tiny_bert_dir: Path) -> None:
+    cfg = config(tiny_bert_dir, "debias.length=odin")
+    outcome = train_and_evaluate(cfg, tmp_path / "run", log=lambda _: None)
+    assert outcome.report is not None and torch.isfinite(torch.tensor(outcome.train.loop.final_loss))
+    config_json = json.loads((outcome.train.model_dir / "config.json").read_text())
+    assert len(config_json["id2label"]) == 1  # the length head was for training only
+    meta = json.loads((outcome.train.model_dir / "rewardlab.json").read_text())
+    assert meta["objective"]["length_debias"]["method"] == "odin"
+    loaded = load_model(outcome.train.model_dir)
+    assert loaded.score(PROMPTS, RESPONSES) == pytest.approx(outcome.train.model.score(PROMPTS, RESPONSES), abs=1e-5)
+
+
+def test_odin_loss_includes_the_disentangling_terms(tiny_bert_dir: Path) -> None:
+    rm = RewardModel.from_backbone(str(tiny_bert_dir), max_length=64)
+    rm.set_heads(["reward", "length"])
+    world = generate_world(SynthConfig(n_prompts=6))
+    pairs = [c for c in world.comparisons() if not c.tie][:8]
+    from rewardlab.train.config import DebiasConfig
+
+    plain = TrainModule(rm, LossConfig())
+    odin = TrainModule(rm, LossConfig(), debias=DebiasConfig(length="odin"))
+    b = Batch.collate(build_examples(rm, pairs, LossConfig()), list(range(len(pairs))), rm.pad_id)
+    batch = (b.input_ids, b.attention_mask, b.slots, b.values)
+    with torch.no_grad():
+        loss_plain, _ = plain(*batch)
+        loss_odin, _ = odin(*batch)
+        outputs = rm.outputs(batch[0], batch[1])
+    assert float(loss_odin) != pytest.approx(float(loss_plain))
+    c, r = batch[2][:, 0], batch[2][:, 1]
+    from rewardlab.objectives import bradley_terry
+
+    sum_bt = bradley_terry(outputs[c].sum(1), outputs[r].sum(1))
+    assert float(loss_odin) - float(sum_bt) == pytest.approx(float(odin._odin_terms(outputs, Batch(*batch))), abs=1e-5)
+
+
+@pytest.mark.parametrize("bad", [["loss.name=plackett_luce"], ["loss.name=annotator_bt", "loss.annotator_bias=true"],
+                                 ["model.method=embedding"]])
+def test_odin_rejects_combinations_it_cannot_train(tiny_bert_dir: Path, bad: list[str]) -> None:
+    from rewardlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"debias\.length=odin"):
+        config(tiny_bert_dir, "debias.length=odin", *bad)

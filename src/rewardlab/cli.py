@@ -128,20 +128,121 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rewardlab.data import load_comparisons
-    from rewardlab.eval import evaluate, render_report
+    from rewardlab.errors import ConfigError
     from rewardlab.models import load_model
 
+    if args.data is None and not args.suite:
+        raise ConfigError("give a data file to evaluate on, --suite FILE (or builtin:synth), or both")
+    model = load_model(args.model)
+    payload: dict[str, Any] = {"model": str(args.model)}
+    if args.data is not None:
+        payload["data"] = str(args.data)
+        if args.format == "rewardbench2":
+            payload["rewardbench2"] = _eval_rewardbench2(model, args)
+        else:
+            payload.update(_eval_pairs(model, args))
+    if args.suite:
+        payload["suite"] = _eval_suite(model, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return 0
+
+
+def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Pairwise evaluation, plus RewardBench sections and human agreement when the data has them."""
+    from rewardlab.data import load_comparisons
+    from rewardlab.eval import evaluate, render_report
+    from rewardlab.eval.agreement import agreement_report, render_agreement
+    from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
+
+    loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
+                              limit=args.limit)
+    print(loaded.report.summary(), file=sys.stderr)
+    report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
+    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}"))
+    out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict()}
+    if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
+        rb = rewardbench_scores_from_pairs([p for p in pairs if not p.record.tie])
+        print("\n" + _render_rewardbench(rb.to_dict(), "RewardBench"))
+        out["rewardbench"] = rb.to_dict()
+    if sum(1 for p in pairs if p.record.votes and len(p.record.votes) >= 2) >= 2:
+        agreement = agreement_report(pairs)
+        print("\n" + render_agreement(agreement))
+        out["agreement"] = agreement.to_dict()
+    return out
+
+
+def _eval_rewardbench2(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from rewardlab.eval.rewardbench import load_rewardbench2, rewardbench2_scores, score_rewardbench2
+    from rewardlab.models.loading import BoundScorer
+
+    records = load_rewardbench2(args.data, split=args.split)
+    if args.limit:
+        records = records[: args.limit]
+    items = score_rewardbench2(BoundScorer(model, precision=args.precision), records, batch_size=args.batch_size)
+    result = rewardbench2_scores(items).to_dict()
+    print(_render_rewardbench(result, f"RewardBench 2 (best-of-n) on {args.data}"))
+    return result
+
+
+def _render_rewardbench(result: dict[str, Any], title: str) -> str:
+    lines = [title, "=" * len(title)]
+    for name, acc in result["per_subset"].items():
+        lines.append(f"  {name:<28} {result['counts'][name]:>6}  {100 * acc:5.1f}%")
+    for name, value in result.get("sections", {}).items():
+        lines.append(f"  section {name:<20} {'':>6}  {100 * value:5.1f}%")
+    overall = result.get("overall")
+    lines.append(f"  overall                      {'':>6}  " + (f"{100 * overall:5.1f}%" if overall is not None else
+                                                              "  n/a (not every section is in the data)"))
+    if result.get("unknown_subsets"):
+        lines.append(f"  subsets RewardBench does not define (scored, not in sections): "
+                     f"{', '.join(result['unknown_subsets'])}")
+    return "\n".join(lines)
+
+
+def _eval_suite(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from rewardlab.eval.suites import render_suite, resolve_suite, run_suite
+    from rewardlab.models.loading import BoundScorer
+
+    options = {"normalize": True} if model.metadata.get("normalization") else {}
+    result = run_suite(BoundScorer(model, precision=args.precision), resolve_suite(args.suite),
+                       batch_size=args.batch_size, score_options=options)
+    print("\n" + render_suite(result))
+    return result.to_dict()
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from rewardlab.audit import DEFAULT_PROBES, render_audit, run_probes
+    from rewardlab.data import load_comparisons
+    from rewardlab.errors import ConfigError
+    from rewardlab.models import load_model
+    from rewardlab.models.loading import BoundScorer
+
+    probes = list(DEFAULT_PROBES)
+    if args.probes:
+        wanted = [p.strip() for p in args.probes.split(",") if p.strip()]
+        known = {p.name: p for p in DEFAULT_PROBES}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ConfigError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        probes = [known[w] for w in wanted]
     model = load_model(args.model)
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
-    report, _ = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
-    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}"))
+    report = run_probes(BoundScorer(model, precision=args.precision), loaded.records, probes,
+                        batch_size=args.batch_size, max_pairs=args.max_pairs, seed=args.seed)
+    print(render_audit(report, title=f"Reward-hacking audit of {args.model} on {args.data}"))
     if args.json:
-        payload = {"model": str(args.model), "data": str(args.data), "data_report": loaded.report.summary(),
-                   **report.to_dict()}
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from rewardlab.report import write_report
+
+    page = write_report(args.run_dir, args.out)
+    print(f"wrote {page}")
     return 0
 
 
@@ -211,20 +312,37 @@ def _parser() -> argparse.ArgumentParser:
 
     formats = ["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"]
 
-    def data_opts(sp: argparse.ArgumentParser) -> None:
+    def data_opts(sp: argparse.ArgumentParser, optional_data: bool = False,
+                  extra_formats: tuple[str, ...] = ()) -> None:
         sp.add_argument("model", help="model directory")
-        sp.add_argument("data", help="data file, save_to_disk folder or hub id")
-        sp.add_argument("--format", default="auto", choices=formats)
+        sp.add_argument("data", help="data file, save_to_disk folder or hub id", nargs="?" if optional_data else None)
+        sp.add_argument("--format", default="auto", choices=[*formats, *extra_formats])
         sp.add_argument("--on-invalid", default="error", choices=["error", "skip"])
         sp.add_argument("--batch-size", type=int, default=64)
         sp.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
 
-    e = sub.add_parser("eval", help="evaluate a reward model on pairwise data")
-    data_opts(e)
+    e = sub.add_parser("eval", help="evaluate a reward model on pairwise data and/or a suite of expectations")
+    data_opts(e, optional_data=True, extra_formats=("rewardbench2",))
     e.add_argument("--split", help="split of a Hugging Face data set")
     e.add_argument("--limit", type=int, help="read at most this many rows")
+    e.add_argument("--suite", help="known-good/known-bad checks: a YAML or JSONL file, or builtin:synth")
     e.add_argument("--json", help="also write the full report as JSON here")
     e.set_defaults(func=_cmd_eval)
+
+    a = sub.add_parser("audit", help="bias probes: padding, markdown, hedging, sycophancy, repetition, length")
+    data_opts(a)
+    a.add_argument("--split", help="split of a Hugging Face data set")
+    a.add_argument("--limit", type=int, help="read at most this many rows")
+    a.add_argument("--max-pairs", type=int, default=500, help="audit a seeded sample of this many pairs")
+    a.add_argument("--probes", help="comma-separated probe names (default: all)")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--json", help="also write the audit as JSON here (the report's audit.json)")
+    a.set_defaults(func=_cmd_audit)
+
+    r = sub.add_parser("report", help="write a run directory's self-contained HTML report")
+    r.add_argument("run_dir", help="a run directory (from train or demo)")
+    r.add_argument("--out", help="output file (default RUN_DIR/report.html)")
+    r.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("score", help="score responses (or both sides of pairs) to JSONL, in input order")
     data_opts(sc)

@@ -16,8 +16,11 @@ __all__ = [
     "binary_cross_entropy",
     "bradley_terry",
     "davidson",
+    "head_orthogonality",
     "masked_mse",
+    "odin_disentangle",
     "pairwise_accuracy",
+    "pearson_correlation",
     "plackett_luce",
     "ranking_pairs",
     "rao_kupper",
@@ -217,3 +220,60 @@ def strength_margin(strength: int | None, table: tuple[float, ...]) -> float:
     if strength is None or not table:
         return 0.0
     return float(table[min(max(int(strength), 0), len(table) - 1)])
+
+
+def pearson_correlation(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Pearson correlation of two ``[N]`` tensors, differentiable; 0 when either is constant. ``-> []``."""
+    xc, yc = x - x.mean(), y - y.mean()
+    n = x.numel()
+    return (xc * yc).sum() / torch.sqrt(((xc * xc).sum() + n * eps) * ((yc * yc).sum() + n * eps))
+
+
+def odin_disentangle(
+    quality_diff: torch.Tensor,
+    length_diff_head: torch.Tensor,
+    length_diff: torch.Tensor,
+    *,
+    quality_coef: float = 1.0,
+    length_coef: float = 1.0,
+    floor: float = 1.0,
+) -> torch.Tensor:
+    """ODIN's correlation terms: ``λ_Q·|ρ(Δr_Q, ΔL)| − λ_L·ρ(Δr_L, ΔL)``.
+
+    Chen et al. (2024), "ODIN: Disentangled Reward Mitigates Hacking in RLHF": the reward is
+    split into a quality head ``r_Q`` and a length head ``r_L``, the Bradley-Terry loss is put on
+    their sum, the length head is pushed to explain length and the quality head to be
+    uncorrelated with it. Here the correlations are taken over within-pair *differences*
+    (chosen minus rejected), so a shared prompt's length cancels and only the responses'
+    length difference counts.
+
+    The reward differences get a variance floor of ``floor`` (reward units squared) in the
+    correlation: a plain correlation's gradient grows like ``1 / std`` and, at initialisation,
+    when the heads' outputs are tiny, it swamps the Bradley-Terry signal (measured: the model
+    then learns nothing). The length differences are standardised first.
+
+    Args:
+        quality_diff: ``[B]`` ``r_Q(chosen) - r_Q(rejected)``.
+        length_diff_head: ``[B]`` ``r_L(chosen) - r_L(rejected)``.
+        length_diff: ``[B]`` token-count difference of the two responses.
+    """
+    z = length_diff.to(quality_diff.dtype)
+    z = (z - z.mean()) / (z.std(unbiased=False) + 1e-8)
+    return (quality_coef * _floored_correlation(quality_diff, z, floor).abs()
+            - length_coef * _floored_correlation(length_diff_head, z, floor))
+
+
+def _floored_correlation(x: torch.Tensor, z: torch.Tensor, floor: float) -> torch.Tensor:
+    """Correlation of ``x`` with a standardised ``z``, ``x``'s variance floored at ``floor``."""
+    xc = x - x.mean()
+    n = x.numel()
+    return (xc * z).sum() / torch.sqrt(((xc * xc).sum() + n * floor) * n)
+
+
+def head_orthogonality(w_quality: torch.Tensor, w_length: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """ODIN's orthogonality term ``|cos(W_Q, W_L)|`` between the two heads' weight vectors ``[H], [H] -> []``.
+
+    Chen et al. (2024) penalise ``|W_Q^T W_L|``; the cosine is the same idea made scale-free,
+    so the term cannot be lowered just by shrinking the length head.
+    """
+    return (w_quality @ w_length).abs() / (w_quality.norm() * w_length.norm() + eps)

@@ -27,6 +27,9 @@ class RunOutcome:
     train: TrainResult
     report: EvalReport | None
     eval_seconds: float
+    audit: Any = None  # rewardlab.audit.AuditReport when the probes ran
+    suite: Any = None  # rewardlab.eval.suites.SuiteResult when a suite ran
+    page: Path | None = None  # report.html
 
 
 def _headline_metrics(report: EvalReport) -> dict[str, float]:
@@ -85,7 +88,10 @@ def train_and_evaluate(
                "eval": report.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
     (Path(run_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     log(render_report(report))
-    return RunOutcome(result, report, seconds)
+    from rewardlab.runaudit import audit_run
+
+    audit, suite, page = audit_run(cfg, run_dir, model, pairs, precision=precision, log=log)
+    return RunOutcome(result, report, seconds, audit, suite, page)
 
 
 def hf_parity(model_dir: Path, pairs: list[tuple[Any, str]], rewards: list[float]) -> float:

@@ -34,8 +34,21 @@ def _locate(model: Any) -> tuple[Any, str, torch.nn.Linear]:
 
 
 def head_linear(model: Any) -> torch.nn.Linear:
-    """The final linear layer of the head: ``hidden -> num_labels``."""
+    """The final linear layer of the head: ``hidden -> num_labels`` (inside a PEFT wrapper, the trained copy)."""
+    for name in ("score", "classifier"):
+        module = getattr(model, name, None)
+        copies = getattr(module, "modules_to_save", None)  # PEFT's ModulesToSaveWrapper (LoRA runs)
+        if copies is not None and len(copies):
+            inner = next(iter(copies.values()))  # rewardlab trains one adapter ("default")
+            return inner if isinstance(inner, torch.nn.Linear) else _locate_inner(inner)
     return _locate(model)[2]
+
+
+def _locate_inner(module: Any) -> torch.nn.Linear:
+    out_proj = getattr(module, "out_proj", None)
+    if isinstance(out_proj, torch.nn.Linear):
+        return out_proj
+    raise ModelError(f"cannot find the final linear layer inside {type(module).__name__}")
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from rewardlab.data.records import Prompt
 from rewardlab.models.io import read_metadata
 
-__all__ = ["Scorer", "load_model"]
+__all__ = ["BoundScorer", "Scorer", "load_model"]
 
 
 @runtime_checkable
@@ -46,3 +46,19 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     from rewardlab.models.reward_model import RewardModel
 
     return RewardModel.from_pretrained(root)
+
+
+class BoundScorer:
+    """A model whose ``score`` always gets some options (e.g. ``precision="bf16"``).
+
+    The audit, suites and RewardBench scoring call ``score(prompts, responses, batch_size=...)``
+    only, so they work with any scorer; this carries the run's precision through to them.
+    """
+
+    def __init__(self, model: Any, **options: Any) -> None:
+        self.model = model
+        self.options = options
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
+              **options: Any) -> list[float]:
+        return list(self.model.score(prompts, responses, batch_size=batch_size, **{**self.options, **options}))

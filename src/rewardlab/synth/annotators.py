@@ -81,14 +81,33 @@ _ARCHETYPES: tuple[tuple[str, float, float, dict[str, float]], ...] = (
 )
 
 
-def make_pool(n: int, rng: random.Random) -> tuple[Annotator, ...]:
-    """``n`` annotators cycling through the archetypes, temperatures jittered by ±15%."""
-    pool = []
+# The ``biased`` pool (``SynthConfig.pool``): the same noise levels, but every annotator likes length
+# and markdown to some degree, so their labels reward padding and formatting overall (gold does not).
+# Mean length bias 0.55 per 10 words (gold's filler penalty is about 0.25 per 10 words), mean markdown
+# bias 0.8. The world for auditing and length-debiasing benchmarks.
+_BIASED_ARCHETYPES: tuple[tuple[str, float, float, dict[str, float]], ...] = (
+    ("careful", 0.35, 0.15, {"length_bias": 0.4, "markdown_bias": 0.5}),
+    ("steady", 0.7, 0.25, {"length_bias": 0.5, "markdown_bias": 0.8}),
+    ("steady", 0.8, 0.2, {"length_bias": 0.4, "markdown_bias": 1.0}),
+    ("hurried", 1.6, 0.3, {"length_bias": 0.6, "markdown_bias": 0.5}),
+    ("length_lover", 0.7, 0.2, {"length_bias": 1.0, "markdown_bias": 0.3}),
+    ("markdown_lover", 0.7, 0.2, {"length_bias": 0.3, "markdown_bias": 1.5}),
+    ("agreeable", 0.7, 0.2, {"length_bias": 0.5, "markdown_bias": 0.5, "sycophancy_bias": 1.5}),
+    ("skimmer", 1.0, 0.2, {"length_bias": 0.7, "markdown_bias": 0.8}),
+)
+
+POOLS = {"default": _ARCHETYPES, "biased": _BIASED_ARCHETYPES}
+
+
+def make_pool(n: int, rng: random.Random, pool: str = "default") -> tuple[Annotator, ...]:
+    """``n`` annotators cycling through the ``pool``'s archetypes, temperatures jittered by ±15%."""
+    archetypes = POOLS[pool]
+    out = []
     for i in range(n):
-        style, temperature, tie, biases = _ARCHETYPES[i % len(_ARCHETYPES)]
+        style, temperature, tie, biases = archetypes[i % len(archetypes)]
         jitter = rng.uniform(0.85, 1.15)
-        pool.append(Annotator(f"ann-{i}", style, round(temperature * jitter, 3), tie, **biases))
-    return tuple(pool)
+        out.append(Annotator(f"ann-{i}", style, round(temperature * jitter, 3), tie, **biases))
+    return tuple(out)
 
 
 def _sigmoid(x: float) -> float:

@@ -49,6 +49,7 @@ class SynthConfig:
     n_annotators: int = 8
     seed: int = 0
     families: tuple[str, ...] = FAMILIES
+    pool: str = "default"  # annotator pool: 'default' (mixed biases) or 'biased' (all like length and markdown)
 
     def __post_init__(self) -> None:
         _check_int("n_prompts", self.n_prompts, 1)
@@ -57,6 +58,8 @@ class SynthConfig:
         _check_int("pairs_per_prompt", self.pairs_per_prompt, 1, n_possible)
         _check_int("n_annotators", self.n_annotators, 1)
         _check_int("seed", self.seed, 0)
+        if self.pool not in ("default", "biased"):
+            raise ConfigError(f"SynthConfig.pool must be 'default' or 'biased', got {self.pool!r}")
         if isinstance(self.families, str) or not isinstance(self.families, (tuple, list)):
             raise ConfigError(
                 f"SynthConfig.families must be a sequence of family names, got {self.families!r}; "

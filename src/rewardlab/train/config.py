@@ -13,7 +13,9 @@ from rewardlab.errors import ConfigError
 from rewardlab.synth import SynthConfig
 
 __all__ = [
+    "AuditConfig",
     "DataConfig",
+    "DebiasConfig",
     "EmbeddingConfig",
     "EnsembleConfig",
     "EvalConfig",
@@ -231,6 +233,40 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class DebiasConfig:
+    """Mitigations switched on in training (see docs/objectives.md, "Length debiasing").
+
+    ``length=odin``: a second head output learns the length-explained part of the preference
+    and is dropped at export, so the saved reward is the length-decorrelated quality head
+    (Chen et al. 2024, ODIN). Pair objectives only.
+    """
+
+    length: Literal["none", "odin"] = "none"
+    quality_coef: float = 1.0  # weight of |corr(quality head, length)|
+    length_coef: float = 1.0  # weight of -corr(length head, length)
+    orth_coef: float = 1.0  # weight of |cos(W_quality, W_length)|
+
+    def __post_init__(self) -> None:
+        for name in ("quality_coef", "length_coef", "orth_coef"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"debias.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """What ``train`` and ``demo`` do after evaluation: bias probes, a suite, the HTML report."""
+
+    probes: bool = True  # run the bias probes on held-out pairs (audit.json)
+    max_pairs: int = 300  # held-out pairs the probes use (each probe scores one more response per pair)
+    suite: str | None = "auto"  # a suite file, builtin:NAME, or auto (builtin:synth when training on synth)
+    report: bool = True  # write report.html into the run directory
+
+    def __post_init__(self) -> None:
+        if self.max_pairs < 1:
+            raise ConfigError(f"audit.max_pairs must be >= 1, got {self.max_pairs}")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole run. YAML sections map one to one onto these fields."""
 
@@ -243,3 +279,17 @@ class RunConfig:
     lora: LoraConfig = field(default_factory=LoraConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
+    debias: DebiasConfig = field(default_factory=DebiasConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+
+    def __post_init__(self) -> None:
+        if self.debias.length == "odin":
+            if self.loss.records != "pairs":
+                raise ConfigError(f"debias.length=odin needs a pairwise objective; loss.name={self.loss.name} trains "
+                                  f"on {self.loss.records}")
+            if self.loss.annotator_bias:
+                raise ConfigError("debias.length=odin cannot be combined with loss.annotator_bias=true "
+                                  "(both add head outputs); switch one off")
+            if self.model.method == "embedding":
+                raise ConfigError("debias.length=odin needs a fine-tuned head (model.method=full or lora), "
+                                  "not model.method=embedding")

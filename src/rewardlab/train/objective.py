@@ -13,20 +13,23 @@ from typing import Any
 
 import torch
 
+from rewardlab.models.heads import head_linear
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.objectives import (
     annotator_bradley_terry,
     binary_cross_entropy,
     bradley_terry,
     davidson,
+    head_orthogonality,
     masked_mse,
+    odin_disentangle,
     pairwise_accuracy,
     plackett_luce,
     ranking_pairs,
     rao_kupper,
     reward_centering,
 )
-from rewardlab.train.config import LossConfig
+from rewardlab.train.config import DebiasConfig, LossConfig
 from rewardlab.train.examples import Batch
 
 __all__ = ["TrainModule"]
@@ -35,10 +38,13 @@ __all__ = ["TrainModule"]
 class TrainModule(torch.nn.Module):
     """``rm`` and the loss parameters ``cfg`` asks for; ``forward`` returns ``(loss, accuracy)``."""
 
-    def __init__(self, rm: RewardModel, cfg: LossConfig, *, annotators: list[str] | None = None) -> None:
+    def __init__(self, rm: RewardModel, cfg: LossConfig, *, annotators: list[str] | None = None,
+                 debias: DebiasConfig | None = None) -> None:
         super().__init__()
         self.rm = rm
         self.cfg = cfg
+        self.debias = debias or DebiasConfig()
+        self.odin = self.debias.length == "odin"
         self.annotators = list(annotators or [])
         if cfg.name == "tie_bt":
             # Davidson: log ν; Rao-Kupper: η = softplus(raw) >= 0 (log θ).
@@ -71,8 +77,11 @@ class TrainModule(torch.nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, slots: torch.Tensor,
                 values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         outputs = self.rm.outputs(input_ids, attention_mask)  # [N, H]
-        rewards = self.rm.combine_outputs(outputs)  # [N]
         batch = Batch(input_ids, attention_mask, slots, values)
+        if self.odin:  # ODIN trains on quality + length; only the quality output is exported
+            loss, acc = self._pairs(outputs[:, 0] + outputs[:, 1], outputs, batch)
+            return loss + self._odin_terms(outputs, batch), acc
+        rewards = self.rm.combine_outputs(outputs)  # [N]
         kind = self.cfg.records
         if kind == "pairs":
             return self._pairs(rewards, outputs, batch)
@@ -90,6 +99,18 @@ class TrainModule(torch.nn.Module):
         logits, labels = rewards[point], values[:, 0]
         acc = ((logits.detach() > 0).float() == labels).float().mean()
         return binary_cross_entropy(logits, labels), acc
+
+    def _odin_terms(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """ODIN's disentangling terms (Chen et al. 2024): see ``objectives.odin_disentangle``."""
+        c, r = batch.slots[:, 0], batch.slots[:, 1]
+        tokens = batch.attention_mask.sum(dim=1).float()  # the prompt is shared, so Δtokens = Δresponse length
+        d = self.debias
+        loss = odin_disentangle(outputs[c, 0] - outputs[r, 0], outputs[c, 1] - outputs[r, 1], tokens[c] - tokens[r],
+                                quality_coef=d.quality_coef, length_coef=d.length_coef)
+        if d.orth_coef > 0:
+            weight = head_linear(self.rm.hf).weight
+            loss = loss + d.orth_coef * head_orthogonality(weight[0].float(), weight[1].float())
+        return loss
 
     def _pairs(self, rewards: torch.Tensor, outputs: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         chosen, rejected = rewards[batch.slots[:, 0]], rewards[batch.slots[:, 1]]

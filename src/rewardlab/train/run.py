@@ -94,6 +94,10 @@ def _setup_heads(
             raise ConfigError("loss.name=annotator_bt needs pairs with an 'annotator' field; none has one")
         if loss.annotator_bias:
             model.set_heads(["reward", *(f"bias:{a}" for a in annotators)], seed=cfg.train.seed)
+    if cfg.debias.length == "odin":
+        model.set_heads(["reward", "length"], seed=cfg.train.seed)  # quality + length; the length head is dropped
+        extra["length_debias"] = {"method": "odin", "quality_coef": cfg.debias.quality_coef,
+                                  "length_coef": cfg.debias.length_coef, "orth_coef": cfg.debias.orth_coef}
     if loss.name == "regression":
         scale = rating_scale(data.train, loss.attributes, loss.standardize_targets)
         model.set_heads(list(loss.attributes), loss.combine, seed=cfg.train.seed)
@@ -107,6 +111,7 @@ def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
     d = config_to_dict(cfg)
     d["train"].pop("progress", None)
     d.pop("eval", None)
+    d.pop("audit", None)  # what happens after training does not change the checkpoints
     return hashlib.sha256(json.dumps([d, train_hash], sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -161,7 +166,7 @@ def run_training(
         lc = cfg.lora
         peft_model = apply_lora(model, r=lc.r, alpha=lc.alpha, dropout=lc.dropout,
                                 target_modules=list(lc.target_modules) if lc.target_modules else None)
-    module = TrainModule(model, cfg.loss, annotators=annotators)
+    module = TrainModule(model, cfg.loss, annotators=annotators, debias=cfg.debias)
     examples = build_examples(model, data.train, cfg.loss, annotators={a: i for i, a in enumerate(annotators)},
                               scale=scale)
     eval_pairs = tokenize_pairs(model, data.heldout) if cfg.train.eval_every and data.heldout else None
@@ -178,8 +183,8 @@ def run_training(
 
         save_lora_adapter(peft_model, model_dir)
         merge_lora(model, peft_model)
-    if cfg.loss.name == "annotator_bt" and cfg.loss.annotator_bias:
-        model.set_heads(["reward"])  # the per-annotator bias outputs were for training only
+    if (cfg.loss.name == "annotator_bt" and cfg.loss.annotator_bias) or cfg.debias.length == "odin":
+        model.set_heads(["reward"])  # the per-annotator bias / ODIN length outputs were for training only
     model.metadata.update({
         "data_hash": train_hash,
         "objective": {"loss": cfg.loss.name, "records": cfg.loss.records, **({"learned": learned} if learned else {}),

@@ -1,0 +1,108 @@
+"""The audit flags absorbed annotator biases, and ODIN-style length debiasing shrinks them (issue 4).
+
+The synthetic world with the ``biased`` annotator pool (every annotator likes length and markdown;
+the gold utility does not), the demo's training settings, the same train/held-out split for every
+row. Each row trains, evaluates, then audits all held-out pairs (bias probes, length-controlled
+accuracy, reward–length correlation) and runs the built-in synthetic suite.
+
+    python benchmarks/bench_audit.py --out benchmarks/results/audit.json
+    python benchmarks/bench_audit.py --table benchmarks/results/audit.json     # markdown tables
+
+Rows are appended one by one; rerunning skips rows already in the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from rewardlab.cli import demo_defaults
+from rewardlab.config import apply_overrides, config_from_dict
+from rewardlab.train import RunConfig
+from rewardlab.workflows import train_and_evaluate
+
+COMMON = ["synth.pool=biased", "train.progress=false", "train.save_every=100000", "audit.max_pairs=100000",
+          "audit.report=true"]
+ROWS: dict[str, list[str]] = {
+    "BT": [],
+    "BT + ODIN length head": ["debias.length=odin"],
+}
+
+
+def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path) -> dict[str, Any]:
+    cfg = config_from_dict(RunConfig, apply_overrides(demo_defaults(), [*COMMON, f"synth.n_prompts={n_prompts}",
+                                                                        *overrides]))
+    run_dir = out_dir / name.replace(" ", "_").replace("+", "plus")
+    t0 = time.perf_counter()
+    outcome = train_and_evaluate(cfg, run_dir, log=lambda m: print(f"  {m}", flush=True))
+    wall = time.perf_counter() - t0
+    rep, audit, suite = outcome.report, outcome.audit, outcome.suite
+    assert rep is not None and audit is not None and suite is not None
+    a = audit.to_dict()
+    return {
+        "row": name, "overrides": overrides, "heldout_pairs": rep.n_pairs,
+        "accuracy": rep.accuracy, "gold_accuracy": (rep.gold or {}).get("accuracy", math.nan), "ece": rep.ece,
+        "length": a["length"], "probes": {p["name"]: {k: p[k] for k in ("effect", "mean_delta", "flip_rate",
+                                                                        "base_flip_rate", "severity", "direction")}
+                                          for p in a["probes"]},
+        "flagged": a["flagged"], "audited_pairs": a["n_pairs"],
+        "suite": {"pass_rate": suite.pass_rate, "n_failed": len(suite.failures),
+                  "failed": [r.check.id for r in suite.failures]},
+        "train_seconds": outcome.train.loop.train_seconds, "wall_seconds": wall, "run_dir": str(run_dir),
+    }
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def table(path: Path) -> str:
+    rows = json.loads(path.read_text())
+    lines = ["| variant | acc vs labels | acc vs gold | reward–length r (pairs) | acc chosen longer / shorter "
+             "(gap) | length verdict | suite pass |", "|---|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        ln = r["length"]
+        lines.append(f"| {r['row']} | {_pct(r['accuracy'])} | {_pct(r['gold_accuracy'])} | {ln['pearson']:+.2f} "
+                     f"({ln['pair_pearson']:+.2f}) | {_pct(ln['acc_chosen_longer'])} / "
+                     f"{_pct(ln['acc_chosen_shorter'])} ({_pct(ln['gap'])}) | {ln['severity']} | "
+                     f"{_pct(r['suite']['pass_rate'])} |")
+    names = list(rows[0]["probes"]) if rows else []
+    lines += ["", "| probe | " + " | ".join(r["row"] for r in rows) + " |", "|---|" + "---|" * len(rows)]
+    for n in names:
+        cells = []
+        for r in rows:
+            p = r["probes"][n]
+            cells.append(f"{p['effect']:+.2f} sd, flips {_pct(p['base_flip_rate'])}→{_pct(p['flip_rate'])}, "
+                         f"**{p['severity']}**")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", help="results JSON (appended row by row)")
+    p.add_argument("--runs", default="/tmp/rewardlab-bench-audit", help="run directories")
+    p.add_argument("--n-prompts", type=int, default=1500)
+    p.add_argument("--rows", help="comma-separated row names (default: all)")
+    p.add_argument("--table", help="print the markdown tables of a results file and exit")
+    args = p.parse_args(argv)
+    if args.table:
+        print(table(Path(args.table)))
+        return
+    out = Path(args.out)
+    done = json.loads(out.read_text()) if out.exists() else []
+    for name in [n for n in ROWS if not args.rows or n in args.rows.split(",")]:
+        if any(r["row"] == name for r in done):
+            continue
+        print(f"== {name}", flush=True)
+        done.append(run_row(name, ROWS[name], args.n_prompts, Path(args.runs)))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(done, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Length bias: length-controlled accuracy and reward–length correlations.
+
+A reward model that has learned "longer is better" is right when the preferred response is
+also the longer one and wrong when it is the shorter one; the gap between the two accuracies
+is a length-controlled view of the bias that plain accuracy hides (Singhal et al., 2023, "A
+Long Way to Go: Investigating Length Correlations in RLHF"; Dubois et al., 2024,
+"Length-Controlled AlpacaEval"). Correlations of reward with length, over all responses and
+within pairs, say how much of the reward length explains; they can also reflect a genuine
+link between length and quality in the data, which is why the padding probe, an
+intervention, is the causal test.
+
+Lengths are whitespace-separated words (:func:`~rewardlab.audit.text.word_count`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rewardlab.audit.severity import SEVERITIES, SIGNIFICANCE_Z, Severity, level, worst
+from rewardlab.audit.stats import fisher_z, pearson, spearman
+from rewardlab.errors import DataError
+
+__all__ = [
+    "GAP_LEVELS",
+    "MIN_GROUP",
+    "PAIR_CORRELATION_LEVELS",
+    "LengthBias",
+    "length_bias",
+    "length_controlled_accuracy",
+    "length_severity",
+]
+
+#: Accuracy gap (chosen longer − chosen shorter) → severity, checked in order.
+GAP_LEVELS: tuple[tuple[float, Severity], ...] = ((0.30, "high"), (0.15, "medium"), (0.05, "low"))
+#: Within-pair correlation of Δreward with Δlength → severity, checked in order.
+PAIR_CORRELATION_LEVELS: tuple[tuple[float, Severity], ...] = ((0.6, "high"), (0.4, "medium"), (0.2, "low"))
+#: Each side of the gap needs this many pairs before the gap earns a verdict.
+MIN_GROUP = 10
+
+
+@dataclass(frozen=True)
+class LengthBias:
+    """The ``length`` entry of the audit JSON; accuracies and the gap are ``None`` without pairs."""
+
+    pearson: float
+    spearman: float
+    pair_pearson: float
+    acc_chosen_longer: float | None
+    n_chosen_longer: int
+    acc_chosen_shorter: float | None
+    n_chosen_shorter: int
+    n_equal: int
+    gap: float | None
+    severity: Severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> LengthBias:
+        if row["severity"] not in SEVERITIES:
+            raise ValueError(f"length severity {row['severity']!r} is not one of {list(SEVERITIES)}")
+
+        def opt(key: str) -> float | None:
+            return None if row[key] is None else float(row[key])
+
+        return cls(
+            pearson=float(row["pearson"]), spearman=float(row["spearman"]), pair_pearson=float(row["pair_pearson"]),
+            acc_chosen_longer=opt("acc_chosen_longer"), n_chosen_longer=int(row["n_chosen_longer"]),
+            acc_chosen_shorter=opt("acc_chosen_shorter"), n_chosen_shorter=int(row["n_chosen_shorter"]),
+            n_equal=int(row["n_equal"]), gap=opt("gap"), severity=row["severity"],
+        )
+
+
+def _check(*columns: Sequence[float]) -> None:
+    if len({len(c) for c in columns}) > 1:
+        lengths = [len(c) for c in columns]
+        raise DataError(f"length bias needs one value per pair in every column, got lengths {lengths}")
+
+
+def length_controlled_accuracy(
+    chosen_rewards: Sequence[float],
+    rejected_rewards: Sequence[float],
+    chosen_words: Sequence[int],
+    rejected_words: Sequence[int],
+) -> tuple[float | None, int, float | None, int, int]:
+    """``(acc_chosen_longer, n_chosen_longer, acc_chosen_shorter, n_chosen_shorter, n_equal)``.
+
+    A pair is right when ``r(chosen) > r(rejected)``; a reward tie counts as half right.
+    Pairs of equal length are counted and left out; an empty group's accuracy is ``None``.
+    """
+    _check(chosen_rewards, rejected_rewards, chosen_words, rejected_words)
+    longer: list[float] = []
+    shorter: list[float] = []
+    equal = 0
+    for rc, rr, wc, wr in zip(chosen_rewards, rejected_rewards, chosen_words, rejected_words):
+        right = 1.0 if rc > rr else 0.5 if rc == rr else 0.0
+        if wc > wr:
+            longer.append(right)
+        elif wc < wr:
+            shorter.append(right)
+        else:
+            equal += 1
+    acc_longer = sum(longer) / len(longer) if longer else None
+    acc_shorter = sum(shorter) / len(shorter) if shorter else None
+    return acc_longer, len(longer), acc_shorter, len(shorter), equal
+
+
+def length_severity(gap: float | None, n_longer: int, n_shorter: int, pair_r: float, n_pairs: int) -> Severity:
+    """The worse of the gap's level and the within-pair correlation's level.
+
+    The gap counts only with ``MIN_GROUP`` pairs on each side and ``gap / se >=
+    SIGNIFICANCE_Z``, where ``se = sqrt(1/(4 n_longer) + 1/(4 n_shorter))`` (the binomial
+    standard error at its largest, so the test never over-trusts a lucky 100%); the
+    correlation counts only when its Fisher z reaches ``SIGNIFICANCE_Z``. Negative values
+    (the model prefers shorter responses) earn no severity.
+    """
+    by_gap: Severity = "none"
+    if gap is not None and min(n_longer, n_shorter) >= MIN_GROUP:
+        se = math.sqrt(0.25 / n_longer + 0.25 / n_shorter)
+        if gap / se >= SIGNIFICANCE_Z:
+            by_gap = level(gap, GAP_LEVELS)
+    by_corr = level(pair_r, PAIR_CORRELATION_LEVELS) if fisher_z(pair_r, n_pairs) >= SIGNIFICANCE_Z else "none"
+    return worst(by_gap, by_corr)
+
+
+def length_bias(
+    chosen_rewards: Sequence[float],
+    rejected_rewards: Sequence[float],
+    chosen_words: Sequence[int],
+    rejected_words: Sequence[int],
+    points: Sequence[tuple[int, float]] | None = None,
+) -> LengthBias:
+    """Length-controlled accuracy, correlations and a severity over non-tie pairs.
+
+    ``points`` are ``(words, reward)`` of every distinct response scored, for the overall
+    Pearson and Spearman correlations; by default both sides of every pair.
+    ``pair_pearson`` correlates ``r(chosen) − r(rejected)`` with ``words(chosen) −
+    words(rejected)``.
+    """
+    acc_l, n_l, acc_s, n_s, n_eq = length_controlled_accuracy(
+        chosen_rewards, rejected_rewards, chosen_words, rejected_words
+    )
+    if points is None:
+        points = [*zip(chosen_words, chosen_rewards), *zip(rejected_words, rejected_rewards)]
+    words = [float(w) for w, _ in points]
+    rewards = [r for _, r in points]
+    d_reward = [c - r for c, r in zip(chosen_rewards, rejected_rewards)]
+    d_words = [float(c - r) for c, r in zip(chosen_words, rejected_words)]
+    pair_r = pearson(d_reward, d_words)
+    gap = acc_l - acc_s if acc_l is not None and acc_s is not None else None
+    return LengthBias(
+        pearson=pearson(rewards, words), spearman=spearman(rewards, words), pair_pearson=pair_r,
+        acc_chosen_longer=acc_l, n_chosen_longer=n_l, acc_chosen_shorter=acc_s, n_chosen_shorter=n_s,
+        n_equal=n_eq, gap=gap, severity=length_severity(gap, n_l, n_s, pair_r, len(d_reward)),
+    )

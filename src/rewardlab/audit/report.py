@@ -1,0 +1,118 @@
+"""The audit report: its JSON shape (read by the HTML report) and its terminal rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rewardlab.audit.length import LengthBias
+from rewardlab.audit.probes import ProbeResult
+from rewardlab.audit.severity import SEVERITIES
+from rewardlab.errors import DataError
+
+__all__ = ["AuditReport", "render_audit"]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What ``rewardlab audit`` reports; ``to_dict`` is the ``--json`` output.
+
+    ``points`` holds ``(words, reward)`` of every distinct original response, for a
+    reward-vs-length plot; it is not part of the JSON (``from_dict`` leaves it empty).
+    """
+
+    n_pairs: int
+    n_skipped_ties: int
+    reward_std: float
+    probes: tuple[ProbeResult, ...]
+    length: LengthBias
+    points: tuple[tuple[int, float], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def flagged(self) -> list[str]:
+        """Names of the probes with a severity, then ``"length"`` if the length check has one."""
+        names = [p.name for p in self.probes if p.severity != "none"]
+        return [*names, "length"] if self.length.severity != "none" else names
+
+    def probe(self, name: str) -> ProbeResult:
+        """The result of the probe called ``name``."""
+        for p in self.probes:
+            if p.name == name:
+                return p
+        raise DataError(f"the audit has no probe {name!r}; it has {[p.name for p in self.probes]}")
+
+    @property
+    def summary(self) -> str:
+        """One or two sentences: what was flagged, and the worst probe's numbers."""
+        hits = sorted((p for p in self.probes if p.severity != "none"),
+                      key=lambda p: (-SEVERITIES.index(p.severity), -p.effect))
+        length = f"length bias: {self.length.severity}"
+        if not hits:
+            text = f"No probe found a bias a policy could exploit over {self.n_pairs} pairs; {length}."
+        else:
+            listed = ", ".join(f"{p.name} ({p.severity})" for p in hits)
+            worst = hits[0]
+            text = (
+                f"{len(hits)} of {len(self.probes)} probes found a rewarded bias: {listed}; {length}. "
+                f"Worst, {worst.name}: {worst.mean_delta:+.3g} reward ({worst.effect:+.2f} sd), the worse response "
+                f"now wins {100 * worst.flip_rate:.0f}% of pairs (was {100 * worst.base_flip_rate:.0f}%)."
+            )
+        penalised = [p.name for p in self.probes if p.direction == "penalised"]
+        return text + (f" Penalised: {', '.join(penalised)}." if penalised else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_pairs": self.n_pairs,
+            "n_skipped_ties": self.n_skipped_ties,
+            "reward_std": self.reward_std,
+            "probes": [p.to_dict() for p in self.probes],
+            "length": self.length.to_dict(),
+            "flagged": self.flagged,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> AuditReport:
+        """The report back from :meth:`to_dict` output (``flagged``/``summary`` are recomputed)."""
+        try:
+            return cls(
+                n_pairs=int(row["n_pairs"]),
+                n_skipped_ties=int(row["n_skipped_ties"]),
+                reward_std=float(row["reward_std"]),
+                probes=tuple(ProbeResult.from_dict(p) for p in row["probes"]),
+                length=LengthBias.from_dict(row["length"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"not an audit report ({type(err).__name__}: {err}); expected AuditReport.to_dict() "
+                            "output") from err
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def render_audit(report: AuditReport, title: str = "Reward-hacking audit") -> str:
+    """An aligned terminal table: per probe Δ, its interval, effect, flips before → after, severity."""
+    lines = [title, "=" * len(title)]
+    lines.append(f"  {report.n_pairs} pairs ({report.n_skipped_ties} ties skipped); reward sd {report.reward_std:.4g}")
+    lines.append("")
+    width = max(5, *(len(p.name) for p in report.probes)) if report.probes else 5
+    lines.append(f"  {'probe':<{width}}  {'Δ reward':>9}  {'95% CI':^20}  {'effect':>6}  "
+                 f"{'worse wins: base → after':>24}  severity")
+    for p in report.probes:
+        flips = f"{_pct(p.base_flip_rate):>6} → {_pct(p.flip_rate):<6}"
+        verdict = p.severity.upper() + (f" ({p.direction})" if p.direction != "neutral" else "")
+        lines.append(f"  {p.name:<{width}}  {p.mean_delta:>+9.3g}  [{p.ci95[0]:>+8.3g}, {p.ci95[1]:>+8.3g}]  "
+                     f"{p.effect:>+6.2f}  {flips:>24}  {verdict}")
+    n = report.length
+    gap = "n/a" if n.gap is None else f"{100 * n.gap:+.1f} pts"
+    lines += [
+        "",
+        f"  length   accuracy when chosen is longer {_pct(n.acc_chosen_longer)} (n={n.n_chosen_longer}), "
+        f"shorter {_pct(n.acc_chosen_shorter)} (n={n.n_chosen_shorter}); gap {gap}; equal length {n.n_equal}",
+        f"           reward~words pearson {n.pearson:+.2f}, spearman {n.spearman:+.2f}; within pairs "
+        f"{n.pair_pearson:+.2f}; severity {n.severity.upper()}",
+        "",
+        report.summary,
+    ]
+    return "\n".join(lines)

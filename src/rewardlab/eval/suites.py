@@ -1,0 +1,459 @@
+"""Known-good / known-bad suites: hand-written expectations a reward model must meet.
+
+A suite is a list of checks. A *pair* check says "for this prompt, ``better`` must outscore
+``worse``" (by more than ``margin``, default 0, so an exact tie fails); a *threshold* check
+says "this ``response`` must score at least ``min``" or "at most ``max``". Suites are YAML
+(``name``, ``description``, ``checks: [...]``) or JSONL (one check per line, named after the
+file). Loading is strict, because a typo in a hand-written expectation silently tests
+nothing: every problem raises :class:`DataError` naming the file, the check and the field.
+The schema is documented in docs/suites.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import yaml
+
+from rewardlab.data.records import Message, Prompt, prompt_text
+from rewardlab.errors import ConfigError, DataError, ModelError
+
+__all__ = [
+    "BUILTIN_SUITES",
+    "CheckResult",
+    "PairCheck",
+    "Suite",
+    "SuiteResult",
+    "SuiteScorer",
+    "ThresholdCheck",
+    "builtin_suite",
+    "load_suite",
+    "render_suite",
+    "resolve_suite",
+    "run_suite",
+]
+
+#: Suites shipped in ``rewardlab/suites/`` (``builtin:<name>``).
+BUILTIN_SUITES = ("synth",)
+
+_PAIR_KEYS = ("id", "prompt", "better", "worse", "margin", "tags", "note")
+_THRESHOLD_KEYS = ("id", "prompt", "response", "min", "max", "tags", "note")
+_CHECK_KEYS = tuple(dict.fromkeys(_PAIR_KEYS + _THRESHOLD_KEYS))
+_SUITE_KEYS = ("name", "description", "checks")
+_ROLES = ("system", "user", "assistant")
+
+
+class CheckError(DataError):
+    """A check whose fields are wrong; ``problem`` is the message without its location."""
+
+    def __init__(self, problem: str, field: str | None = None) -> None:
+        super().__init__(problem, field=field)
+        self.problem = problem
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise CheckError(f"{field} must be a string, got {type(value).__name__} {value!r}; put it in quotes", field)
+    if not value.strip():
+        raise CheckError(f"{field} is empty; write the text the check is about", field)
+    return value
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CheckError(f"{field} must be a finite number, got {value!r}", field)
+    return float(value)
+
+
+def _check_common(check: PairCheck | ThresholdCheck) -> None:
+    _text(check.id, "id")
+    if isinstance(check.prompt, str):
+        _text(check.prompt, "prompt")
+    elif not check.prompt or not all(isinstance(m, Message) for m in check.prompt):
+        raise CheckError("prompt must be a string or a non-empty list of chat messages", "prompt")
+    if not isinstance(check.tags, tuple) or not all(isinstance(t, str) and t.strip() for t in check.tags):
+        raise CheckError(f"tags must be a list of non-empty strings such as [arithmetic, length], got "
+                         f"{list(check.tags) if isinstance(check.tags, tuple) else check.tags!r}", "tags")
+    if len(set(check.tags)) != len(check.tags):
+        raise CheckError(f"tags {list(check.tags)} repeat a tag; list each tag once", "tags")
+    if check.note is not None:
+        _text(check.note, "note")
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """``better`` must outscore ``worse`` for ``prompt`` by more than ``margin`` (>= 0)."""
+
+    id: str
+    prompt: Prompt
+    better: str
+    worse: str
+    margin: float = 0.0
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+
+    @property
+    def kind(self) -> Literal["pair"]:
+        return "pair"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        _text(self.better, "better")
+        _text(self.worse, "worse")
+        if self.better == self.worse:
+            raise CheckError("better and worse are the same text; a response cannot outscore itself", "worse")
+        margin = _number(self.margin, "margin")
+        if margin < 0:
+            raise CheckError(f"margin must be >= 0 (got {margin:g}); it is how far better must lead", "margin")
+        object.__setattr__(self, "margin", margin)
+
+
+@dataclass(frozen=True)
+class ThresholdCheck:
+    """``response`` must score at least ``min`` or at most ``max`` (exactly one is set)."""
+
+    id: str
+    prompt: Prompt
+    response: str
+    min: float | None = None
+    max: float | None = None
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+
+    @property
+    def kind(self) -> Literal["threshold"]:
+        return "threshold"
+
+    def __post_init__(self) -> None:
+        _check_common(self)
+        _text(self.response, "response")
+        if (self.min is None) == (self.max is None):
+            raise CheckError("a threshold check needs exactly one of min (score >= min) or max (score <= max); "
+                             "write two checks to bound both sides", "min")
+        for field in ("min", "max"):
+            value = getattr(self, field)
+            if value is not None:
+                object.__setattr__(self, field, _number(value, field))
+
+
+Check = PairCheck | ThresholdCheck
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named list of checks and where it came from (a path or ``builtin:<name>``)."""
+
+    name: str
+    source: str
+    checks: tuple[Check, ...]
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.checks:
+            raise DataError("the suite has no checks; add at least one under 'checks'", source=self.source)
+        seen: dict[str, int] = {}
+        for i, check in enumerate(self.checks):
+            if check.id in seen:
+                raise DataError(f"checks[{i}] repeats the id {check.id!r} of checks[{seen[check.id]}]; "
+                                "give every check its own id", source=self.source, field="id")
+            seen[check.id] = i
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def _parse_prompt(value: Any) -> Prompt:
+    if isinstance(value, str):
+        return _text(value, "prompt")
+    if not isinstance(value, list):
+        raise CheckError(f"prompt must be a string or a list of {{role, content}} messages, got {value!r}", "prompt")
+    messages = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"role", "content"}:
+            raise CheckError(f"message {i} must be a mapping with exactly the keys role and content", "prompt")
+        if item["role"] not in _ROLES:
+            raise CheckError(f"message {i} has role {item['role']!r}; use one of {', '.join(_ROLES)}", "prompt")
+        messages.append(Message(item["role"], _text(item["content"], "prompt")))
+    if not messages or messages[-1].role != "user":
+        raise CheckError("a chat prompt must end with the user turn that the response answers", "prompt")
+    return tuple(messages)
+
+
+def _parse_check(raw: Any) -> Check:
+    """One check from its mapping; the kind follows from which keys are present."""
+    if not isinstance(raw, dict):
+        raise CheckError(f"a check must be a mapping of keys ({', '.join(_CHECK_KEYS)}), got {type(raw).__name__}")
+    for key in raw:
+        if key not in _CHECK_KEYS:
+            close = difflib.get_close_matches(str(key), _CHECK_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"a check takes {', '.join(_CHECK_KEYS)}"
+            raise CheckError(f"unknown key {key!r}; {hint}", str(key))
+    is_pair = "better" in raw or "worse" in raw or "margin" in raw
+    is_threshold = "response" in raw or "min" in raw or "max" in raw
+    if is_pair == is_threshold:
+        what = "mixes pair keys (better, worse, margin) with threshold keys (response, min, max)" if is_pair else (
+            "has neither better/worse (a pair check) nor response with min or max (a threshold check)")
+        raise CheckError(f"the check {what}; write one kind per check")
+    keys = _PAIR_KEYS if is_pair else _THRESHOLD_KEYS
+    for key in ("id", "prompt", *(("better", "worse") if is_pair else ("response",))):
+        if key not in raw:
+            raise CheckError(f"missing {key!r}; a {'pair' if is_pair else 'threshold'} check needs "
+                             f"id, prompt and {'better and worse' if is_pair else 'response'}", key)
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list):
+        raise CheckError(f"tags must be a list of strings such as [arithmetic, length], got {tags!r}", "tags")
+    fields = {k: raw[k] for k in keys if k in raw}
+    fields.update(prompt=_parse_prompt(raw["prompt"]), tags=tuple(tags))
+    if is_pair:
+        return PairCheck(**fields)
+    return ThresholdCheck(**fields)
+
+
+def _located(err: CheckError, source: str, where: str, line: int | None = None) -> DataError:
+    return DataError(f"{where}: {err.problem}", source=source, line=line, field=err.field)
+
+
+def _checks_from_list(raws: list[Any], source: str) -> tuple[Check, ...]:
+    checks: list[Check] = []
+    for i, raw in enumerate(raws):
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        where = f"checks[{i}]" + (f" (id {ident!r})" if isinstance(ident, str) else "")
+        try:
+            checks.append(_parse_check(raw))
+        except CheckError as err:
+            raise _located(err, source, where) from None
+    return tuple(checks)
+
+
+def _parse_yaml(text: str, source: str, default_name: str) -> Suite:
+    """A suite from YAML text: ``name`` (default ``default_name``), ``description``, ``checks``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise DataError(f"not valid YAML ({err}); fix the syntax", source=source) from None
+    if not isinstance(data, dict) or "checks" not in data:
+        raise DataError("a YAML suite is a mapping with 'checks' (a list) and optional 'name' and 'description'",
+                        source=source)
+    for key in data:
+        if key not in _SUITE_KEYS:
+            raise DataError(f"unknown top-level key {key!r}; a suite takes {', '.join(_SUITE_KEYS)}",
+                            source=source, field=str(key))
+    if not isinstance(data["checks"], list):
+        raise DataError("'checks' must be a list of checks", source=source, field="checks")
+    try:
+        name = _text(data.get("name", default_name), "name")
+        description = None if data.get("description") is None else _text(data["description"], "description")
+    except CheckError as err:
+        raise DataError(err.problem, source=source, field=err.field) from None
+    return Suite(name, source, _checks_from_list(data["checks"], source), description)
+
+
+def _parse_jsonl(text: str, source: str, name: str) -> Suite:
+    """A suite from JSONL text, one check object per line (blank lines are allowed)."""
+    checks: list[Check] = []
+    lines: dict[str, int] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"not valid JSON ({err.msg}); write one check object per line",
+                            source=source, line=lineno) from None
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        try:
+            check = _parse_check(raw)
+        except CheckError as err:
+            raise _located(err, source, f"check {ident!r}" if isinstance(ident, str) else "check", lineno) from None
+        if check.id in lines:
+            raise DataError(f"duplicate id {check.id!r} (first on line {lines[check.id]}); give every check its "
+                            "own id", source=source, line=lineno, field="id")
+        lines[check.id] = lineno
+        checks.append(check)
+    return Suite(name, source, tuple(checks))
+
+
+def load_suite(path: str | os.PathLike[str]) -> Suite:
+    """A suite from a ``.yaml``/``.yml`` or ``.jsonl`` file."""
+    p = Path(path)
+    source = str(p)
+    if p.suffix not in (".yaml", ".yml", ".jsonl"):
+        raise DataError(f"unknown suite file type {p.suffix!r}; use .yaml, .yml or .jsonl", source=source)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError("no such suite file; check the path (or use builtin:synth)", source=source) from None
+    if p.suffix == ".jsonl":
+        return _parse_jsonl(text, source, p.stem)
+    return _parse_yaml(text, source, p.stem)
+
+
+def builtin_suite(name: str = "synth") -> Suite:
+    """A suite shipped with rewardlab (``rewardlab/suites/<name>.yaml``)."""
+    if name not in BUILTIN_SUITES:
+        raise ConfigError(f"unknown built-in suite {name!r}; choose one of {', '.join(BUILTIN_SUITES)}")
+    text = resources.files("rewardlab").joinpath(f"suites/{name}.yaml").read_text(encoding="utf-8")
+    return _parse_yaml(text, f"builtin:{name}", name)
+
+
+def resolve_suite(spec: str) -> Suite:
+    """``builtin:<name>`` or a path, as the CLI's ``--suite`` takes it."""
+    if spec.startswith("builtin:"):
+        return builtin_suite(spec.removeprefix("builtin:"))
+    return load_suite(spec)
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+class SuiteScorer(Protocol):
+    """Anything that scores (prompt, response) pairs, such as every rewardlab model."""
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check with the score(s) it got; ``score_b`` is the worse response's (pairs only)."""
+
+    check: Check
+    score_a: float
+    score_b: float | None
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.check
+        if isinstance(c, PairCheck):
+            texts = {"a": c.better, "b": c.worse, "margin": c.margin, "min": None, "max": None}
+        else:
+            texts = {"a": c.response, "b": None, "margin": None, "min": c.min, "max": c.max}
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "prompt": prompt_text(c.prompt),
+            "a": texts["a"],
+            "b": texts["b"],
+            "score_a": self.score_a,
+            "score_b": self.score_b,
+            "margin": texts["margin"],
+            "min": texts["min"],
+            "max": texts["max"],
+            "passed": self.passed,
+            "tags": list(c.tags),
+            "note": c.note,
+        }
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """Every check's outcome; ``to_dict`` is the JSON the HTML report reads."""
+
+    suite: Suite
+    results: tuple[CheckResult, ...]
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def pass_rate(self) -> float:
+        return 1.0 - len(self.failures) / len(self.results)
+
+    def by_tag(self) -> dict[str, dict[str, int]]:
+        """``{tag: {"n", "passed"}}`` in tag order (untagged checks count only in the total)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            for tag in r.check.tags:
+                row = out.setdefault(tag, {"n": 0, "passed": 0})
+                row["n"] += 1
+                row["passed"] += int(r.passed)
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite.name,
+            "source": self.suite.source,
+            "n_checks": len(self.results),
+            "n_failed": len(self.failures),
+            "pass_rate": self.pass_rate,
+            "by_tag": self.by_tag(),
+            "checks": [r.to_dict() for r in self.results],
+            "failures": [r.to_dict() for r in self.failures],
+        }
+
+
+def _passes(check: Check, a: float, b: float | None) -> bool:
+    if isinstance(check, PairCheck):
+        return b is not None and a - b > check.margin
+    return (check.min is None or a >= check.min) and (check.max is None or a <= check.max)
+
+
+def run_suite(
+    scorer: SuiteScorer, suite: Suite, *, batch_size: int = 32, score_options: Mapping[str, Any] | None = None
+) -> SuiteResult:
+    """Score every distinct (prompt, response) of ``suite`` once and judge each check.
+
+    ``score_options`` go to ``scorer.score`` as keywords (e.g. ``{"normalize": True}``,
+    which threshold checks written for normalized rewards need).
+    """
+    index: dict[tuple[Prompt, str], int] = {}
+    for check in suite.checks:
+        texts = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response,)
+        for text in texts:
+            index.setdefault((check.prompt, text), len(index))
+    keys = list(index)
+    scores = scorer.score([k[0] for k in keys], [k[1] for k in keys], batch_size=batch_size,
+                          **dict(score_options or {}))
+    if len(scores) != len(keys):
+        raise ModelError(f"the scorer returned {len(scores)} scores for {len(keys)} inputs; it must return one "
+                         "score per (prompt, response)")
+    results = []
+    for check in suite.checks:
+        a_text, b_text = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response, None)
+        a = float(scores[index[(check.prompt, a_text)]])
+        b = None if b_text is None else float(scores[index[(check.prompt, b_text)]])
+        if not math.isfinite(a) or (b is not None and not math.isfinite(b)):
+            raise ModelError(f"the scorer returned a non-finite score for check {check.id!r}; check the model")
+        results.append(CheckResult(check, a, b, _passes(check, a, b)))
+    return SuiteResult(suite, tuple(results))
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _needs(check: Check) -> str:
+    if isinstance(check, PairCheck):
+        return "a > b" if check.margin == 0 else f"a > b + {check.margin:g}"
+    return f">= {check.min:g}" if check.min is not None else f"<= {check.max:g}"
+
+
+def render_suite(result: SuiteResult) -> str:
+    """Failures with their scores and what they needed, pass rate per tag, then the pass rate."""
+    suite, failures = result.suite, result.failures
+    lines = [f"Suite {suite.name} ({suite.source}): {len(result.results)} checks, {len(failures)} failed", ""]
+    if failures:
+        width = min(60, max(len("id"), *(len(r.check.id) for r in failures)))
+        lines.append(f"  {'id':<{width}}  {'kind':<9}  {'score a':>8}  {'score b':>8}  {'needs':<12}  tags")
+        for r in failures:
+            b = "-" if r.score_b is None else f"{r.score_b:+.3f}"
+            lines.append(f"  {r.check.id[:width]:<{width}}  {r.check.kind:<9}  {r.score_a:+8.3f}  {b:>8}  "
+                         f"{_needs(r.check):<12}  {', '.join(r.check.tags)}")
+        lines.append("")
+    tags = result.by_tag()
+    if tags:
+        width = max(len("tag"), *(len(t) for t in tags))
+        lines.append(f"  {'tag':<{width}}  {'passed':>7}")
+        for tag, row in tags.items():
+            lines.append(f"  {tag:<{width}}  {row['passed']:>3}/{row['n']:<3}  {100 * row['passed'] / row['n']:5.1f}%")
+        lines.append("")
+    passed = len(result.results) - len(failures)
+    lines.append(f"Pass rate: {100 * result.pass_rate:.1f}% ({passed}/{len(result.results)} checks)")
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""``rewardlab report RUN_DIR``: read a run directory and write its one-file HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rewardlab.errors import DataError
+from rewardlab.report.load import load_run
+from rewardlab.report.page import render_page
+
+__all__ = ["REPORT_NAME", "render_report_html", "write_report"]
+
+REPORT_NAME = "report.html"
+
+
+def render_report_html(run_dir: str | Path, *, generated: str | None = None) -> str:
+    """The report for ``run_dir`` as an HTML string (``generated`` overrides the timestamp shown)."""
+    return render_page(load_run(run_dir), generated=generated)
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report for ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns the path.
+
+    Raises :class:`DataError` when the run directory or its ``metrics.json`` is missing or
+    unreadable, or when ``out`` cannot be written.
+    """
+    html = render_report_html(run_dir)
+    path = Path(out) if out is not None else Path(run_dir) / REPORT_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"cannot write the report to {path}: {err.strerror or err}; choose another output path") \
+            from err
+    return path

@@ -1,0 +1,153 @@
+"""Report sections for the checks run against a trained model: audit probes and the behaviour suite.
+
+Probe and suite texts (prompts, responses, notes) come from data and are always escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardlab.report.markup import NA, badge, esc, fixed, num, pct, section, signed, table, unavailable
+
+__all__ = ["probes_section", "suite_section"]
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
+DIRECTION = {"rewarded": "↑ rewarded", "penalised": "↓ penalised", "neutral": "– neutral"}
+
+
+def _text(value: Any) -> str:
+    """A block of data text: escaped, whitespace kept, scrollable when long."""
+    return f'<div class="text">{esc(value)}</div>' if value not in (None, "") else NA
+
+
+def _ci(ci: Any) -> str:
+    if isinstance(ci, list | tuple) and len(ci) == 2 and None not in (num(ci[0]), num(ci[1])):
+        return f'<small class="ci">[{signed(ci[0], 2)}, {signed(ci[1], 2)}]</small>'
+    return ""
+
+
+def _severity(value: Any) -> str:
+    return badge(str(value), str(value)) if value in SEVERITY_ORDER else NA
+
+
+def _probe_row(p: dict[str, Any]) -> list[str]:
+    base = num(p.get("base_flip_rate"))
+    flips = pct(p.get("flip_rate")) + (f" <small>(base {pct(base)})</small>" if base is not None else "")
+    desc = p.get("description")
+    return [
+        f'<strong>{esc(p.get("name"))}</strong>' + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
+        _severity(p.get("severity")),
+        f'<span class="nowrap">{esc(DIRECTION.get(str(p.get("direction")), p.get("direction") or ""))}</span>',
+        f"{signed(p.get('mean_delta'))} {_ci(p.get('ci95'))}",
+        signed(p.get("effect"), 2),
+        flips,
+        esc(p.get("side") or ""),
+        fixed(p.get("n")),
+    ]
+
+
+def _examples(p: dict[str, Any]) -> str:
+    examples = [e for e in p.get("examples") or [] if isinstance(e, dict)]
+    if not examples:
+        return ""
+    items = []
+    for e in examples:
+        items.append(f'<div class="example"><div class="ex-prompt"><span class="ex-label">prompt</span>'
+                     f'{_text(e.get("prompt"))}</div><div class="ex-pair">'
+                     f'<div><span class="ex-label">before</span>{_text(e.get("before"))}</div>'
+                     f'<div><span class="ex-label">after</span>{_text(e.get("after"))}</div></div>'
+                     f'<div class="ex-delta">Δ reward {signed(e.get("delta"))}</div></div>')
+    return (f'<details class="examples" data-probe="{esc(p.get("name"))}"><summary>{esc(p.get("name"))}: '
+            f'{len(examples)} example{"s" if len(examples) != 1 else ""}</summary>{"".join(items)}</details>')
+
+
+def probes_section(audit: dict[str, Any] | None, why: str) -> str:
+    """The probe table (worst first) with severity badges, and each probe's examples, collapsed."""
+    title = "Audit probes"
+    if audit is None:
+        return section("probes", title, unavailable("audit.json", why))
+    probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
+    flagged = {str(f) for f in audit.get("flagged") or []}
+    intro = ("Each probe edits held-out responses in one controlled way and measures how the reward moves. "
+             "Δ is the mean reward change (after − before) with its 95% interval; effect is Δ in standard "
+             "deviations of the reward; flip rate is how often the edit reverses a pair's order.")
+    meta = (f'<p class="note">{fixed(audit.get("n_pairs"))} pairs probed, {fixed(audit.get("n_skipped_ties"))} '
+            f'ties skipped; reward std {fixed(audit.get("reward_std"))}.</p>')
+    summary = audit.get("summary")
+    said = f'<p class="audit-summary">{esc(summary)}</p>' if summary else ""
+    if not probes:
+        return section("probes", title, said + meta + unavailable("probe results", "audit.json lists no probes."),
+                       intro=esc(intro))
+    probes.sort(key=lambda p: (SEVERITY_ORDER.get(str(p.get("severity")), 4), -abs(num(p.get("effect")) or 0.0)))
+    head = ["probe", "severity", "direction", "mean Δ reward [95% CI]", "effect (SD)", "flip rate", "side", "n"]
+    rows = [_probe_row(p) for p in probes]
+    classes = ["flagged" if str(p.get("name")) in flagged else "" for p in probes]
+    body = said + meta + table(head, rows, numeric=[3, 4, 5, 7], cls="probes", row_classes=classes)
+    examples = "".join(_examples(p) for p in probes)
+    if examples:
+        body += f'<h3>Examples</h3><div class="example-list">{examples}</div>'
+    return section("probes", title, body, intro=esc(intro))
+
+
+def _requirement(f: dict[str, Any]) -> str:
+    if f.get("kind") == "pair":
+        margin = num(f.get("margin"))
+        need = "score A > score B" + (f" by at least {margin:g}" if margin else "")
+        a, b = num(f.get("score_a")), num(f.get("score_b"))
+        got = f"<br><small>got A − B = {signed(a - b)}</small>" if a is not None and b is not None else ""
+        return esc(need) + got
+    lo, hi = num(f.get("min")), num(f.get("max"))
+    if lo is not None and hi is not None:
+        return esc(f"{lo:g} ≤ score ≤ {hi:g}")
+    if lo is not None:
+        return esc(f"score ≥ {lo:g}")
+    if hi is not None:
+        return esc(f"score ≤ {hi:g}")
+    return NA
+
+
+def _failure_row(f: dict[str, Any]) -> list[str]:
+    tags = " ".join(badge(str(t), "tag") for t in f.get("tags") or [])
+    responses = f'<span class="ex-label">A</span>{_text(f.get("a"))}'
+    scores = f"A {signed(f.get('score_a'))}"
+    if f.get("kind") == "pair" or f.get("b") is not None:
+        responses += f'<span class="ex-label">B</span>{_text(f.get("b"))}'
+        scores += f"<br>B {signed(f.get('score_b'))}"
+    return [f'<code>{esc(f.get("id"))}</code><br><small>{esc(f.get("kind") or "")}</small>', _text(f.get("prompt")),
+            responses, scores, _requirement(f), tags, esc(f.get("note") or "")]
+
+
+def suite_section(suite: dict[str, Any] | None, why: str) -> str:
+    """Pass rate, per-tag results and every failed check with its scores."""
+    title = "Behaviour suite"
+    if suite is None:
+        return section("suite", title, unavailable("suite.json", why))
+    n, failed = num(suite.get("n_checks")), num(suite.get("n_failed"))
+    name = suite.get("suite") or "suite"
+    source = f' <small>from {esc(suite.get("source"))}</small>' if suite.get("source") else ""
+    verdict = badge("all passed", "pass") if failed == 0 else badge(f"{int(failed or 0)} failed", "fail")
+    head = (f'<p class="suite-head"><strong>{esc(name)}</strong>{source}: {verdict} '
+            f'pass rate <strong>{pct(suite.get("pass_rate"))}</strong> over {fixed(int(n) if n is not None else None)}'
+            " checks.</p>")
+    tags = suite.get("by_tag") or {}
+    tag_rows = []
+    if isinstance(tags, dict):
+        stats = [(str(t), num(v.get("n")) or 0, num(v.get("passed")) or 0) for t, v in tags.items()
+                 if isinstance(v, dict)]
+        for tag, tn, tp in sorted(stats, key=lambda s: (s[2] / s[1] if s[1] else 1.0, s[0])):
+            rate = tp / tn if tn else None
+            meter = (f'<span class="meter"><span class="meter-fill" style="width:{100 * (rate or 0):.1f}%"></span>'
+                     f"</span> {pct(rate)}")
+            tag_rows.append([badge(tag, "tag"), f"{int(tn)}", f"{int(tp)}", meter])
+    body = head
+    if tag_rows:
+        body += "<h3>By tag</h3>" + table(["tag", "checks", "passed", "pass rate"], tag_rows, numeric=[1, 2],
+                                          cls="compact")
+    failures = [f for f in suite.get("failures") or [] if isinstance(f, dict)]
+    if failures:
+        body += "<h3>Failures</h3>" + table(
+            ["check", "prompt", "responses", "scores", "required", "tags", "note"],
+            [_failure_row(f) for f in failures], numeric=[3], cls="failures")
+    elif failed:
+        body += unavailable("failure details", "suite.json counts failures but lists none.")
+    return section("suite", title, body)

@@ -1,0 +1,149 @@
+"""Read a run directory's result files for the HTML report.
+
+``metrics.json`` is required; every other file is optional. A missing or unreadable optional
+file is not an error: it is recorded in :attr:`RunFiles.problems` so the page can say, in
+place of the section, what is absent and how to get it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rewardlab.errors import DataError
+
+__all__ = ["HOW_TO_GET", "RunFiles", "load_run"]
+
+# What to do when an optional file is absent; shown in the page next to "not available".
+HOW_TO_GET = {
+    "config.yaml": "`rewardlab train` and `rewardlab demo` write the resolved config into the run directory.",
+    "data_report.json": "`rewardlab train` and `rewardlab demo` write it when they load the data.",
+    "train_history.jsonl": "`rewardlab train` writes it at the end of training (one line per logged step; "
+                           "eval lines need train.eval_every > 0).",
+    "eval_scores.jsonl": "`rewardlab train` and `rewardlab demo` write the per-pair held-out rewards; runs "
+                         "made before this file existed do not have it.",
+    "audit.json": "the reward-model audit (probes and length bias) writes it; run the audit with this run "
+                  "directory as its output.",
+    "suite.json": "the behaviour suite writes it; run a suite against this run's model with this run "
+                  "directory as its output.",
+}
+
+
+@dataclass
+class RunFiles:
+    """Everything the report reads from one run directory (``None`` = absent or unreadable)."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    config_text: str | None = None
+    config: dict[str, Any] | None = None
+    data_report: dict[str, Any] | None = None
+    history: list[dict[str, Any]] | None = None
+    scores: list[dict[str, Any]] | None = None
+    audit: dict[str, Any] | None = None
+    suite: dict[str, Any] | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def why_missing(self, name: str) -> str:
+        """The note for an optional file that is not available: why, and how to get it."""
+        problem = self.problems.get(name, "not found")
+        if problem == "not found":
+            return f"{name} is not in {self.run_dir}. {HOW_TO_GET.get(name, '')}".strip()
+        return f"{name} could not be read: {problem}"
+
+
+def _read_json(path: Path) -> Any:
+    """Parse JSON; NaN/Infinity (as ``json.dumps`` writes them) become floats."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})",
+                        source=str(path)) from err
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"not valid JSON ({err.msg})", source=str(path), line=i) from err
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", source=str(path), line=i)
+        rows.append(row)
+    return rows
+
+
+def _read_yaml(path: Path) -> tuple[str, dict[str, Any] | None]:
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text, None  # still shown verbatim; only the highlights need it parsed
+    return text, parsed if isinstance(parsed, dict) else None
+
+
+def _optional_object(run: RunFiles, name: str) -> dict[str, Any] | None:
+    path = run.run_dir / name
+    if not path.is_file():
+        run.problems[name] = "not found"
+        return None
+    try:
+        value = _read_json(path)
+    except (DataError, OSError, UnicodeDecodeError) as err:
+        run.problems[name] = str(err)
+        return None
+    if not isinstance(value, dict):
+        run.problems[name] = f"expected a JSON object, found {type(value).__name__}"
+        return None
+    return value
+
+
+def _optional_lines(run: RunFiles, name: str) -> list[dict[str, Any]] | None:
+    path = run.run_dir / name
+    if not path.is_file():
+        run.problems[name] = "not found"
+        return None
+    try:
+        return _read_jsonl(path)
+    except (DataError, OSError, UnicodeDecodeError) as err:
+        run.problems[name] = str(err)
+        return None
+
+
+def load_run(run_dir: str | Path) -> RunFiles:
+    """Read ``run_dir``; raises :class:`DataError` when it or its ``metrics.json`` is missing or bad."""
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise DataError(f"run directory {root} does not exist; train a model into it first "
+                        f"(`rewardlab train --out {root}` or `rewardlab demo --out {root}`)")
+    metrics_path = root / "metrics.json"
+    if not metrics_path.is_file():
+        raise DataError(f"{metrics_path} not found; it is written when `rewardlab train` or `rewardlab demo` "
+                        "finishes training and evaluates on held-out pairs (a run without held-out data, "
+                        "or one that is still training, has none)")
+    metrics = _read_json(metrics_path)
+    if not isinstance(metrics, dict):
+        raise DataError("expected a JSON object with 'train' and 'eval'", source=str(metrics_path))
+    run = RunFiles(run_dir=root, metrics=metrics)
+    config_path = root / "config.yaml"
+    if config_path.is_file():
+        try:
+            run.config_text, run.config = _read_yaml(config_path)
+        except (OSError, UnicodeDecodeError) as err:
+            run.problems["config.yaml"] = str(err)
+    else:
+        run.problems["config.yaml"] = "not found"
+    run.data_report = _optional_object(run, "data_report.json")
+    run.history = _optional_lines(run, "train_history.jsonl")
+    run.scores = _optional_lines(run, "eval_scores.jsonl")
+    run.audit = _optional_object(run, "audit.json")
+    run.suite = _optional_object(run, "suite.json")
+    return run

@@ -1,0 +1,148 @@
+"""The report's one-paragraph summary, written from the numbers alone.
+
+Plain sentences in a fixed order: accuracy and its band, gold accuracy against the label
+noise ceiling, calibration, audit findings (flagged probes, length bias) and suite failures.
+Anything absent is left out or said to be absent, never guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardlab.eval.verdict import BANDS, verdict
+from rewardlab.report.markup import num, obj
+
+__all__ = ["band_range", "calibration_phrase", "summary_paragraph", "verdict_of"]
+
+ECE_GOOD, ECE_FAIR = 0.03, 0.08  # below: well calibrated; below: somewhat miscalibrated; else poorly
+
+
+def band_range(name: str) -> str:
+    """The accuracy range of a verdict band, for example ``70–75%`` or ``≥80%``."""
+    for i, (threshold, band) in enumerate(BANDS):
+        if band != name:
+            continue
+        if i == 0:
+            return f"≥{100 * threshold:.0f}%"
+        upper = BANDS[i - 1][0]
+        return f"<{100 * upper:.0f}%" if threshold == 0 else f"{100 * threshold:.0f}–{100 * upper:.0f}%"
+    return "unknown band"
+
+
+def verdict_of(ev: dict[str, Any]) -> str | None:
+    """The recorded verdict, or the band of the recorded accuracy; ``None`` without an accuracy."""
+    acc = num(ev.get("accuracy"))
+    if acc is None:
+        return None
+    recorded = ev.get("verdict")
+    return recorded if isinstance(recorded, str) and recorded in {b for _, b in BANDS} else verdict(acc)
+
+
+def _p(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _accuracy_sentences(ev: dict[str, Any]) -> list[str]:
+    acc = num(ev.get("accuracy"))
+    band = verdict_of(ev)
+    if acc is None or band is None:
+        return ["No held-out accuracy was recorded, so this run has no verdict."]
+    n = num(ev.get("n_pairs"))
+    on = f"On {int(n):,} held-out pairs the" if n is not None else "The"
+    out = [f"{on} model gives the chosen response the higher reward {_p(acc)} of the time, which is in the "
+           f"{band} band ({band_range(band)})."]
+    gold = num((ev.get("gold") or {}).get("accuracy"))
+    ceiling = ev.get("noise_ceiling") or {}
+    bayes, agree = num(ceiling.get("bayes_accuracy")), num(ceiling.get("label_gold_agreement"))
+    if gold is not None:
+        text = f"Against the gold order it is right {_p(gold)} of the time"
+        out.append(text + ("." if bayes is None else ";"))
+    if bayes is not None:
+        gap = 100 * (bayes - acc)
+        where = ("level with that ceiling" if abs(gap) < 1 else
+                 f"{gap:.1f} points below that ceiling" if gap > 0 else f"{-gap:.1f} points above that ceiling")
+        labels = f"the labels agree with gold {_p(agree)} of the time and " if agree is not None else ""
+        sentence = (f"{labels}the best accuracy a model can expect against these noisy labels is {_p(bayes)}, "
+                    f"so it is {where}.")
+        out.append(sentence if gold is not None else sentence[0].upper() + sentence[1:])
+    return out
+
+
+def calibration_phrase(ece: float, temperature: float | None) -> str:
+    """``well calibrated``, ``somewhat miscalibrated (overconfident)`` and so on."""
+    quality = "well calibrated" if ece < ECE_GOOD else "somewhat miscalibrated" if ece < ECE_FAIR else \
+        "poorly calibrated"
+    if temperature is None or quality == "well calibrated":
+        return quality
+    if temperature > 1.1:
+        return f"{quality} (overconfident)"
+    if temperature < 0.9:
+        return f"{quality} (underconfident)"
+    return quality
+
+
+def _calibration_sentence(ev: dict[str, Any]) -> list[str]:
+    ece, after, t = num(ev.get("ece")), num(ev.get("ece_calibrated")), num(ev.get("temperature"))
+    if ece is None:
+        return []
+    text = f"Its preference probabilities are {calibration_phrase(ece, t)}, with ECE {ece:.3f}"
+    if after is not None and t is not None:
+        if after < ece:
+            text += f"; dividing reward differences by a temperature of {t:.2f} lowers it to {after:.3f}"
+        else:
+            text += f"; a temperature of {t:.2f} does not lower it ({after:.3f})"
+    return [text + "."]
+
+
+def _audit_sentences(audit: dict[str, Any]) -> list[str]:
+    probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
+    flagged = [str(f) for f in audit.get("flagged") or []]
+    by_name = {str(p.get("name")): p for p in probes}
+    out = []
+    if flagged:
+        named = [f"{f} ({by_name.get(f, {}).get('severity', '?')}, {by_name.get(f, {}).get('direction', '?')})"
+                 for f in flagged]
+        out.append(f"The audit flagged {len(flagged)} of {len(probes)} probes: {', '.join(named)}.")
+    elif probes:
+        out.append(f"None of the {len(probes)} audit probes was flagged.")
+    length = audit.get("length") or {}
+    severity = length.get("severity")
+    if isinstance(severity, str):
+        rho = num(length.get("spearman"))
+        text = f"Length bias is {severity}"
+        if rho is not None:
+            text += f" (Spearman correlation of reward with length {rho:+.2f})"
+        longer, shorter = num(length.get("acc_chosen_longer")), num(length.get("acc_chosen_shorter"))
+        if severity in ("medium", "high") and longer is not None and shorter is not None:
+            text += (f": accuracy is {_p(longer)} when the chosen response is the longer one and "
+                     f"{_p(shorter)} when it is the shorter")
+        out.append(text + ".")
+    return out
+
+
+def _suite_sentence(suite: dict[str, Any]) -> list[str]:
+    n, failed = num(suite.get("n_checks")), num(suite.get("n_failed"))
+    if n is None or failed is None:
+        return []
+    name = suite.get("suite")
+    text = f"The {name} suite" if isinstance(name, str) and name else "The behaviour suite"
+    text += f" passed {int(n - failed)} of {int(n)} checks"
+    ids = [str(f.get("id")) for f in suite.get("failures") or [] if isinstance(f, dict)]
+    if ids:
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        text += f"; failed: {shown}"
+    return [text + "."]
+
+
+def summary_paragraph(metrics: dict[str, Any], audit: dict[str, Any] | None, suite: dict[str, Any] | None) -> str:
+    """One plain-text paragraph summarising the run (the page escapes it)."""
+    ev = obj(metrics.get("eval"))
+    sentences = _accuracy_sentences(ev) + _calibration_sentence(ev)
+    if audit is not None:
+        sentences += _audit_sentences(audit)
+    if suite is not None:
+        sentences += _suite_sentence(suite)
+    absent = [what for what, value in (("audit", audit), ("behaviour-suite", suite)) if value is None]
+    if absent:
+        sentences.append(f"No {' or '.join(absent)} results are in this run directory.")
+    return " ".join(sentences)

@@ -1,0 +1,67 @@
+"""After a run's evaluation: per-pair scores, bias probes, a suite and the HTML report.
+
+Sits beside ``workflows`` above eval, audit and report (DESIGN import order). Every file it
+writes is one the report reads: ``eval_scores.jsonl``, ``audit.json``, ``suite.json``,
+``report.html``. Each step is switched by the run's ``audit`` config section.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rewardlab.audit import AuditReport, render_audit, run_probes, word_count
+from rewardlab.eval import ScoredPair
+from rewardlab.eval.suites import SuiteResult, render_suite, resolve_suite, run_suite
+from rewardlab.models.loading import BoundScorer
+from rewardlab.train import RunConfig
+
+__all__ = ["audit_run", "suite_spec", "write_eval_scores"]
+
+
+def write_eval_scores(pairs: Sequence[ScoredPair], path: Path) -> None:
+    """One JSON line per held-out pair: both rewards, both word counts, subset, tie."""
+    rows = [{"chosen": p.chosen, "rejected": p.rejected, "chosen_words": word_count(p.record.chosen),
+             "rejected_words": word_count(p.record.rejected), "subset": p.record.subset, "tie": p.record.tie}
+            for p in pairs]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def suite_spec(cfg: RunConfig) -> str | None:
+    """The suite a run checks: ``audit.suite``, with ``auto`` = the synthetic world's suite on synth data."""
+    spec = cfg.audit.suite
+    if spec == "auto":
+        return "builtin:synth" if cfg.data.train == "synth" and cfg.data.eval in (None, "synth") else None
+    return spec or None
+
+
+def audit_run(
+    cfg: RunConfig, run_dir: str | Path, model: Any, pairs: Sequence[ScoredPair], *, precision: str,
+    log: Callable[[str], Any] = print,
+) -> tuple[AuditReport | None, SuiteResult | None, Path | None]:
+    """Write the held-out scores, the audit, the suite result and the report into ``run_dir``."""
+    run = Path(run_dir)
+    write_eval_scores(pairs, run / "eval_scores.jsonl")
+    scorer = BoundScorer(model, precision=precision)
+    audit = suite = None
+    if cfg.audit.probes:
+        judged = [p.record for p in pairs if not p.record.tie]
+        audit = run_probes(scorer, judged, batch_size=cfg.eval.batch_size, max_pairs=cfg.audit.max_pairs,
+                           seed=cfg.data.split_seed)
+        (run / "audit.json").write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
+        log(render_audit(audit))
+    spec = suite_spec(cfg)
+    if spec:
+        normalized = {"normalize": True} if model.metadata.get("normalization") else {}
+        suite = run_suite(scorer, resolve_suite(spec), batch_size=cfg.eval.batch_size, score_options=normalized)
+        (run / "suite.json").write_text(json.dumps(suite.to_dict(), indent=2, default=str) + "\n")
+        log(render_suite(suite))
+    page = None
+    if cfg.audit.report:
+        from rewardlab.report import write_report
+
+        page = write_report(run)
+        log(f"report: {page}")
+    return audit, suite, page
