@@ -1,5 +1,6 @@
 """The audit flags absorbed annotator biases, and ODIN-style length debiasing shrinks them (issue 4).
 
+Rows: plain Bradley-Terry, and the two length mitigations (``debias.length=covariate|odin``).
 The synthetic world with the ``biased`` annotator pool (every annotator likes length and markdown;
 the gold utility does not), the demo's training settings, the same train/held-out split for every
 row. Each row trains, evaluates, then audits all held-out pairs (bias probes, length-controlled
@@ -29,6 +30,7 @@ COMMON = ["synth.pool=biased", "train.progress=false", "train.save_every=100000"
           "audit.report=true"]
 ROWS: dict[str, list[str]] = {
     "BT": [],
+    "BT + length covariate": ["debias.length=covariate"],
     "BT + ODIN length head": ["debias.length=odin"],
 }
 

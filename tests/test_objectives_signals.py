@@ -151,7 +151,7 @@ def test_pearson_correlation_matches_hand_worked_values() -> None:
 
 
 def test_odin_terms_reward_a_length_head_and_punish_a_length_quality_head() -> None:
-    from rewardlab.objectives import head_orthogonality, odin_disentangle
+    from rewardlab.objectives import odin_disentangle
 
     dlen = torch.tensor([10.0, -5.0, 3.0, 0.0, -8.0])
     independent = torch.tensor([1.0, 1.0, -1.0, 1.0, -1.0])

@@ -16,6 +16,7 @@ import rewardlab.report as report
 from rewardlab.errors import DataError
 from rewardlab.report import render_report_html, summary_paragraph, write_report
 from rewardlab.report.axes import nice_domain, nice_ticks, tick_formatter
+from rewardlab.report.checks import suite_section
 from rewardlab.report.markup import fixed, num, pct, unavailable
 from rewardlab.report.sections import ema, training_section
 from rewardlab.report.summary import band_range
@@ -171,6 +172,17 @@ def test_unavailable_note_escapes_text_and_shows_commands_as_code() -> None:
     assert "<code>rewardlab train</code>" in note and "&lt;now&gt;" in note
 
 
+def test_many_suite_failures_show_the_first_twelve_and_collapse_the_rest() -> None:
+    from test_report_rundir import suite
+
+    data = suite()
+    data["failures"] = [dict(data["failures"][0], id=f"check-{i}") for i in range(15)]
+    html_text = suite_section(data, "")
+    shown, hidden = html_text.split('<details class="more-failures">')
+    assert shown.count("<code>check-") == 12 and hidden.count("<code>check-") == 3
+    assert "3 more failures" in hidden
+
+
 def test_band_range_names_each_band() -> None:
     assert band_range("excellent") == "≥80%"
     assert band_range("usable") == "70–75%"
@@ -205,6 +217,7 @@ def test_full_report_is_balanced_html_with_every_plot_and_nothing_external(tmp_p
     assert not re.search(r"\bnan\b", page, re.IGNORECASE)
     for name in (*PROBES, "math-017", "refusal-003", "USABLE"):
         assert name in page
+    assert "2 flagged" in page  # audit.json's "flagged" also names "length", which is not a probe
 
 
 def test_script_in_data_is_escaped_everywhere(tmp_path: Path) -> None:

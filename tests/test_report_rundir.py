@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +99,7 @@ def audit() -> dict[str, Any]:
             "length": {"pearson": 0.31, "spearman": 0.28, "pair_pearson": 0.22, "acc_chosen_longer": 0.81,
                        "n_chosen_longer": 610, "acc_chosen_shorter": 0.66, "n_chosen_shorter": 560, "n_equal": 30,
                        "gap": 0.15, "severity": "medium"},
-            "flagged": ["flattery", "length_padding"],
+            "flagged": ["flattery", "length_padding", "length"],  # the audit lists the length check too
             "summary": "Two probes move the reward more than a tenth of its spread."}
 
 
@@ -198,27 +200,54 @@ def test_malformed_optional_file_becomes_a_problem_not_an_error(tmp_path: Path) 
     assert "could not be read" in run.why_missing("audit.json")
 
 
-def test_report_reads_metrics_exactly_as_the_eval_writer_writes_them(tmp_path: Path) -> None:
-    """The real ``evaluate_scores`` output (NaN bins, ceiling, buckets) through ``json.dumps`` like workflows."""
+class _WordCountScorer:
+    """A stand-in reward model: longer and markdown-dressed responses score higher, plus fixed noise."""
+
+    def score(self, prompts: Any, responses: Any, *, batch_size: int = 32, **_: Any) -> list[float]:
+        from rewardlab.data.records import prompt_text
+
+        return [0.02 * len(r.split()) + (0.8 if "###" in r else 0.0)
+                + (zlib.crc32((prompt_text(p) + r).encode()) % 1000) / 1000 - 0.5 for p, r in zip(prompts, responses)]
+
+
+def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path: Path) -> None:
+    """evaluate_scores, write_eval_scores, run_probes and run_suite output, through json.dumps as runs write it."""
+    from rewardlab.audit import run_probes
     from rewardlab.eval import ScoredPair, evaluate_scores
+    from rewardlab.eval.suites import resolve_suite, run_suite
     from rewardlab.report import render_report_html
+    from rewardlab.runaudit import write_eval_scores
     from rewardlab.synth import SynthConfig, generate_world
 
-    rng = random.Random(0)
-    pairs = [ScoredPair(c, (c.gold_chosen or 0) + rng.gauss(0, 0.5), (c.gold_rejected or 0) + rng.gauss(0, 0.5))
-             for c in generate_world(SynthConfig(n_prompts=60, seed=0)).comparisons()]
+    comparisons = generate_world(SynthConfig(n_prompts=60, seed=0)).comparisons()
+    scorer = _WordCountScorer()
+    rewards = scorer.score([c.prompt for c in comparisons] * 2,
+                           [c.chosen for c in comparisons] + [c.rejected for c in comparisons])
+    pairs = [ScoredPair(c, rewards[i], rewards[len(comparisons) + i]) for i, c in enumerate(comparisons)]
     report = evaluate_scores(pairs)
+    audit = run_probes(scorer, [c for c in comparisons if not c.tie], batch_size=64)
+    suite = run_suite(scorer, resolve_suite("builtin:synth"))
     m = metrics()
     m["eval"] = report.to_dict()
-    (tmp_path / "metrics.json").write_text(json.dumps(m, indent=2, default=str) + "\n")
-    _jsonl(tmp_path / "eval_scores.jsonl", [
-        {"chosen": p.chosen, "rejected": p.rejected, "chosen_words": len(p.record.chosen.split()),
-         "rejected_words": len(p.record.rejected.split()), "subset": p.record.subset, "tie": p.record.tie}
-        for p in pairs])
+    for name, value in (("metrics.json", m), ("audit.json", audit.to_dict()), ("suite.json", suite.to_dict())):
+        (tmp_path / name).write_text(json.dumps(value, indent=2, default=str) + "\n")
+    write_eval_scores(pairs, tmp_path / "eval_scores.jsonl")
     page = render_report_html(tmp_path)
+
     assert report.noise_ceiling is not None and f"{100 * report.noise_ceiling['bayes_accuracy']:.1f}%" in page
     assert f"{100 * report.accuracy:.1f}%" in page and report.verdict.upper() in page
-    for plot in ("reliability", "reward-distributions", "reward-vs-length"):
+    for plot in ("reliability", "reward-distributions", "reward-margins", "reward-vs-length"):
         assert f'data-plot="{plot}"' in page
     for subset in report.by_subset:
         assert f"<td>{subset}</td>" in page
+    for probe in audit.probes:
+        assert f"<strong>{probe.name}</strong>" in page
+    assert suite.failures and all(f.check.id in page for f in suite.failures)
+    hits = [p for p in audit.probes if p.severity != "none"]  # audit "flagged" also lists "length": not a probe
+    said = f"flagged {len(hits)} of {len(audit.probes)} probes" if hits else f"None of the {len(audit.probes)}"
+    assert said in summary_of(page)
+    assert not re.search(r"\bnan\b", page, re.IGNORECASE)
+
+
+def summary_of(page: str) -> str:
+    return page.split('<p class="summary" id="summary">')[1].split("</p>")[0]

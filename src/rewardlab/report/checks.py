@@ -12,6 +12,7 @@ from rewardlab.report.markup import NA, badge, esc, fixed, num, pct, section, si
 __all__ = ["probes_section", "suite_section"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
+FAILURES_SHOWN = 12  # failed checks listed openly; the rest sit in a collapsed block below them
 DIRECTION = {"rewarded": "↑ rewarded", "penalised": "↓ penalised", "neutral": "– neutral"}
 
 
@@ -31,8 +32,7 @@ def _severity(value: Any) -> str:
 
 
 def _probe_row(p: dict[str, Any]) -> list[str]:
-    base = num(p.get("base_flip_rate"))
-    flips = pct(p.get("flip_rate")) + (f" <small>(base {pct(base)})</small>" if base is not None else "")
+    flips = f'<span class="nowrap">{pct(p.get("base_flip_rate"))} → {pct(p.get("flip_rate"))}</span>'
     desc = p.get("description")
     return [
         f'<strong>{esc(p.get("name"))}</strong>' + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
@@ -68,9 +68,11 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
         return section("probes", title, unavailable("audit.json", why))
     probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
     flagged = {str(f) for f in audit.get("flagged") or []}
-    intro = ("Each probe edits held-out responses in one controlled way and measures how the reward moves. "
-             "Δ is the mean reward change (after − before) with its 95% interval; effect is Δ in standard "
-             "deviations of the reward; flip rate is how often the edit reverses a pair's order.")
+    intro = ("Each probe edits the worse response of held-out pairs in a way that should not make it better "
+             "(side \"both\": the better one is edited too) and measures how the reward moves. Δ is the mean "
+             "reward change (after − before) with its 95% interval; effect is Δ in standard deviations of the "
+             "reward; \"worse wins\" is how often the worse response beats the better one before and after the "
+             "edit. Only a rewarded change earns a severity: that is what a policy would exploit.")
     meta = (f'<p class="note">{fixed(audit.get("n_pairs"))} pairs probed, {fixed(audit.get("n_skipped_ties"))} '
             f'ties skipped; reward std {fixed(audit.get("reward_std"))}.</p>')
     summary = audit.get("summary")
@@ -79,7 +81,7 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
         return section("probes", title, said + meta + unavailable("probe results", "audit.json lists no probes."),
                        intro=esc(intro))
     probes.sort(key=lambda p: (SEVERITY_ORDER.get(str(p.get("severity")), 4), -abs(num(p.get("effect")) or 0.0)))
-    head = ["probe", "severity", "direction", "mean Δ reward [95% CI]", "effect (SD)", "flip rate", "side", "n"]
+    head = ["probe", "severity", "direction", "mean Δ reward [95% CI]", "effect (SD)", "worse wins", "side", "n"]
     rows = [_probe_row(p) for p in probes]
     classes = ["flagged" if str(p.get("name")) in flagged else "" for p in probes]
     body = said + meta + table(head, rows, numeric=[3, 4, 5, 7], cls="probes", row_classes=classes)
@@ -92,7 +94,7 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
 def _requirement(f: dict[str, Any]) -> str:
     if f.get("kind") == "pair":
         margin = num(f.get("margin"))
-        need = "score A > score B" + (f" by at least {margin:g}" if margin else "")
+        need = f"A − B > {margin:g}" if margin else "A > B"
         a, b = num(f.get("score_a")), num(f.get("score_b"))
         got = f"<br><small>got A − B = {signed(a - b)}</small>" if a is not None and b is not None else ""
         return esc(need) + got
@@ -108,13 +110,41 @@ def _requirement(f: dict[str, Any]) -> str:
 
 def _failure_row(f: dict[str, Any]) -> list[str]:
     tags = " ".join(badge(str(t), "tag") for t in f.get("tags") or [])
-    responses = f'<span class="ex-label">A</span>{_text(f.get("a"))}'
+    pair = f.get("kind") == "pair" or f.get("b") is not None
+    responses = f'<span class="ex-label">{"A (better)" if pair else "A"}</span>{_text(f.get("a"))}'
     scores = f"A {signed(f.get('score_a'))}"
-    if f.get("kind") == "pair" or f.get("b") is not None:
-        responses += f'<span class="ex-label">B</span>{_text(f.get("b"))}'
+    if pair:
+        responses += f'<span class="ex-label">B (worse)</span>{_text(f.get("b"))}'
         scores += f"<br>B {signed(f.get('score_b'))}"
     return [f'<code>{esc(f.get("id"))}</code><br><small>{esc(f.get("kind") or "")}</small>', _text(f.get("prompt")),
             responses, scores, _requirement(f), tags, esc(f.get("note") or "")]
+
+
+def _tag_table(tags: Any) -> str:
+    """Pass rate per tag, worst first."""
+    if not isinstance(tags, dict):
+        return ""
+    stats = [(str(t), num(v.get("n")) or 0, num(v.get("passed")) or 0) for t, v in tags.items() if isinstance(v, dict)]
+    rows = []
+    for tag, tn, tp in sorted(stats, key=lambda s: (s[2] / s[1] if s[1] else 1.0, s[0])):
+        rate = tp / tn if tn else None
+        meter = (f'<span class="nowrap"><span class="meter"><span class="meter-fill" '
+                 f'style="width:{100 * (rate or 0):.1f}%"></span></span> {pct(rate)}</span>')
+        rows.append([badge(tag, "tag"), f"{int(tn)}", f"{int(tp)}", meter])
+    if not rows:
+        return ""
+    return "<h3>By tag</h3>" + table(["tag", "checks", "passed", "pass rate"], rows, numeric=[1, 2], cls="compact")
+
+
+def _failure_tables(failures: list[dict[str, Any]]) -> str:
+    """The first failed checks in a table, the rest in a collapsed one below it."""
+    head = ["check", "prompt", "responses", "scores", "required", "tags", "note"]
+    rows = [_failure_row(f) for f in failures]
+    out = f"<h3>Failures ({len(rows)})</h3>" + table(head, rows[:FAILURES_SHOWN], numeric=[3], cls="failures")
+    if len(rows) > FAILURES_SHOWN:
+        out += (f'<details class="more-failures"><summary>{len(rows) - FAILURES_SHOWN} more failures</summary>'
+                + table(head, rows[FAILURES_SHOWN:], numeric=[3], cls="failures") + "</details>")
+    return out
 
 
 def suite_section(suite: dict[str, Any] | None, why: str) -> str:
@@ -126,28 +156,12 @@ def suite_section(suite: dict[str, Any] | None, why: str) -> str:
     name = suite.get("suite") or "suite"
     source = f' <small>from {esc(suite.get("source"))}</small>' if suite.get("source") else ""
     verdict = badge("all passed", "pass") if failed == 0 else badge(f"{int(failed or 0)} failed", "fail")
-    head = (f'<p class="suite-head"><strong>{esc(name)}</strong>{source}: {verdict} '
+    body = (f'<p class="suite-head"><strong>{esc(name)}</strong>{source}: {verdict} '
             f'pass rate <strong>{pct(suite.get("pass_rate"))}</strong> over {fixed(int(n) if n is not None else None)}'
-            " checks.</p>")
-    tags = suite.get("by_tag") or {}
-    tag_rows = []
-    if isinstance(tags, dict):
-        stats = [(str(t), num(v.get("n")) or 0, num(v.get("passed")) or 0) for t, v in tags.items()
-                 if isinstance(v, dict)]
-        for tag, tn, tp in sorted(stats, key=lambda s: (s[2] / s[1] if s[1] else 1.0, s[0])):
-            rate = tp / tn if tn else None
-            meter = (f'<span class="meter"><span class="meter-fill" style="width:{100 * (rate or 0):.1f}%"></span>'
-                     f"</span> {pct(rate)}")
-            tag_rows.append([badge(tag, "tag"), f"{int(tn)}", f"{int(tp)}", meter])
-    body = head
-    if tag_rows:
-        body += "<h3>By tag</h3>" + table(["tag", "checks", "passed", "pass rate"], tag_rows, numeric=[1, 2],
-                                          cls="compact")
+            " checks.</p>") + _tag_table(suite.get("by_tag"))
     failures = [f for f in suite.get("failures") or [] if isinstance(f, dict)]
     if failures:
-        body += "<h3>Failures</h3>" + table(
-            ["check", "prompt", "responses", "scores", "required", "tags", "note"],
-            [_failure_row(f) for f in failures], numeric=[3], cls="failures")
+        body += _failure_tables(failures)
     elif failed:
         body += unavailable("failure details", "suite.json counts failures but lists none.")
     return section("suite", title, body)

@@ -118,10 +118,11 @@ table.data{border-collapse:collapse;width:100%;font-size:14px}
 table.data.compact{width:auto;min-width:280px}
 table.data.kv td:first-child{color:var(--muted)}
 .nowrap{white-space:nowrap}
-.failures code{white-space:nowrap}
+.failures td:first-child{min-width:16ch;max-width:28ch}
+.failures code{overflow-wrap:break-word}
 table.data th{text-align:left;font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;
-letter-spacing:.04em;border-bottom:2px solid var(--line);padding:7px 10px;white-space:nowrap}
-table.data td{padding:7px 10px;border-bottom:1px solid #eaeef2;vertical-align:top}
+letter-spacing:.04em;border-bottom:2px solid var(--line);padding:7px 9px;white-space:nowrap}
+table.data td{padding:7px 9px;border-bottom:1px solid #eaeef2;vertical-align:top}
 table.data tbody tr:nth-child(even){background:#fafbfc}
 table.data .num{text-align:right;white-space:nowrap}
 table.data tr.flagged{background:#fff6ee}
@@ -130,7 +131,7 @@ table.data tr.flagged td:first-child{box-shadow:inset 4px 0 0 var(--weak)}
 .ci{color:var(--muted)}
 .na{color:#8c959f}
 small{font-size:12px;color:var(--muted)}
-.meter{display:inline-block;width:72px;height:8px;background:#eaeef2;border-radius:4px;vertical-align:middle;
+.meter{display:inline-block;width:56px;height:8px;background:#eaeef2;border-radius:4px;vertical-align:middle;
 overflow:hidden;margin-right:4px}
 .meter-fill{display:block;height:100%;background:#0072B2}
 .unavailable{background:var(--soft);border:1px dashed #c4ccd4;border-radius:8px;padding:10px 14px;color:var(--muted);

@@ -26,7 +26,7 @@ from rewardlab.report.markup import (
     table,
     unavailable,
 )
-from rewardlab.report.summary import band_range, calibration_phrase, verdict_of
+from rewardlab.report.summary import band_range, calibration_phrase, flagged_probes, verdict_of
 from rewardlab.report.svg import Series, histogram, line_chart, reliability_diagram, scatter, stride
 
 __all__ = [
@@ -80,7 +80,7 @@ def _tile(label: str, value: str, note: str = "") -> str:
 def _audit_tile(audit: dict[str, Any] | None) -> str:
     if audit is None:
         return _tile("Audit probes", NA, "not run")
-    flagged = list(audit.get("flagged") or [])
+    flagged = flagged_probes(audit)
     probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
     order = ["none", "low", "medium", "high"]
     worst = max((str(p.get("severity")) for p in probes if p.get("severity") in order), key=order.index,
@@ -254,8 +254,8 @@ def _bar(value: Any) -> str:
     x = num(value)
     if x is None:
         return NA
-    return (f'<span class="meter"><span class="meter-fill" style="width:{100 * min(max(x, 0), 1):.1f}%"></span>'
-            f'</span> {pct(x)}')
+    return (f'<span class="nowrap"><span class="meter"><span class="meter-fill" '
+            f'style="width:{100 * min(max(x, 0), 1):.1f}%"></span></span> {pct(x)}</span>')
 
 
 def breakdown_section(ev: dict[str, Any]) -> str:
@@ -266,7 +266,7 @@ def breakdown_section(ev: dict[str, Any]) -> str:
         if not isinstance(rows, dict) or not rows:
             continue
         gold = any("gold_accuracy" in r for r in rows.values() if isinstance(r, dict))
-        head = [label, "pairs", "accuracy", *(["gold accuracy"] if gold else []), "model ties"]
+        head = [label, "pairs", "accuracy", *(["gold acc."] if gold else []), "ties"]
         body = []
         for name, r in rows.items():
             r = r if isinstance(r, dict) else {}
@@ -289,10 +289,15 @@ def _length_table(length: dict[str, Any]) -> str:
         ["accuracy when chosen is shorter", f"{pct(length.get('acc_chosen_shorter'))} "
                                              f"<small>(n={fixed(length.get('n_chosen_shorter'))})</small>"],
         ["pairs of equal length", fixed(length.get("n_equal"))],
-        ["gap (longer − shorter)", pct(length.get("gap"))],
+        ["accuracy gap (longer − shorter)", _points(length.get("gap"))],
         ["severity", badge(str(sev), str(sev)) if isinstance(sev, str) else NA],
     ]
     return "<h3>Length bias (audit)</h3>" + kv_table(rows)
+
+
+def _points(value: Any) -> str:
+    x = num(value)
+    return NA if x is None else f"{100 * x:+.1f} pts".replace("-", "\u2212")
 
 
 def length_section(scores: list[dict[str, Any]] | None, audit: dict[str, Any] | None, why_scores: str,

@@ -12,7 +12,7 @@ from typing import Any
 from rewardlab.eval.verdict import BANDS, verdict
 from rewardlab.report.markup import num, obj
 
-__all__ = ["band_range", "calibration_phrase", "summary_paragraph", "verdict_of"]
+__all__ = ["band_range", "calibration_phrase", "flagged_probes", "summary_paragraph", "verdict_of"]
 
 ECE_GOOD, ECE_FAIR = 0.03, 0.08  # below: well calibrated; below: somewhat miscalibrated; else poorly
 
@@ -96,15 +96,17 @@ def _calibration_sentence(ev: dict[str, Any]) -> list[str]:
 
 def _audit_sentences(audit: dict[str, Any]) -> list[str]:
     probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
-    flagged = [str(f) for f in audit.get("flagged") or []]
+    flagged = flagged_probes(audit)
     by_name = {str(p.get("name")): p for p in probes}
     out = []
     if flagged:
-        named = [f"{f} ({by_name.get(f, {}).get('severity', '?')}, {by_name.get(f, {}).get('direction', '?')})"
-                 for f in flagged]
+        named = [f"{f} ({by_name[f].get('severity')}, {by_name[f].get('direction')})" for f in flagged]
         out.append(f"The audit flagged {len(flagged)} of {len(probes)} probes: {', '.join(named)}.")
     elif probes:
         out.append(f"None of the {len(probes)} audit probes was flagged.")
+    penalised = [str(p.get("name")) for p in probes if p.get("direction") == "penalised"]
+    if penalised:
+        out.append(f"The reward drops under {', '.join(penalised)}.")
     length = audit.get("length") or {}
     severity = length.get("severity")
     if isinstance(severity, str):
@@ -118,6 +120,12 @@ def _audit_sentences(audit: dict[str, Any]) -> list[str]:
                      f"{_p(shorter)} when it is the shorter")
         out.append(text + ".")
     return out
+
+
+def flagged_probes(audit: dict[str, Any]) -> list[str]:
+    """Names in ``audit["flagged"]`` that are probes (the audit also lists ``"length"`` there)."""
+    names = {str(p.get("name")) for p in audit.get("probes") or [] if isinstance(p, dict)}
+    return [str(f) for f in audit.get("flagged") or [] if str(f) in names]
 
 
 def _suite_sentence(suite: dict[str, Any]) -> list[str]:

@@ -236,12 +236,15 @@ class EvalConfig:
 class DebiasConfig:
     """Mitigations switched on in training (see docs/objectives.md, "Length debiasing").
 
-    ``length=odin``: a second head output learns the length-explained part of the preference
-    and is dropped at export, so the saved reward is the length-decorrelated quality head
-    (Chen et al. 2024, ODIN). Pair objectives only.
+    ``length=covariate``: the loss sees ``reward + β·tokens/10`` with one learned slope ``β``
+    (a length covariate in the Bradley-Terry model, as length-controlled AlpacaEval does for
+    win rates, Dubois et al. 2024), so the length preference in the labels goes into ``β`` and
+    the exported reward is what remains. ``length=odin``: a second head output learns the
+    length-explained part and is dropped at export, and correlation penalties push the quality
+    head away from length (Chen et al. 2024, ODIN). Pair objectives only.
     """
 
-    length: Literal["none", "odin"] = "none"
+    length: Literal["none", "covariate", "odin"] = "none"
     quality_coef: float = 1.0  # weight of |corr(quality head, length)|
     length_coef: float = 1.0  # weight of -corr(length head, length)
     orth_coef: float = 1.0  # weight of |cos(W_quality, W_length)|
@@ -283,13 +286,13 @@ class RunConfig:
     audit: AuditConfig = field(default_factory=AuditConfig)
 
     def __post_init__(self) -> None:
-        if self.debias.length == "odin":
+        if self.debias.length != "none":
             if self.loss.records != "pairs":
-                raise ConfigError(f"debias.length=odin needs a pairwise objective; loss.name={self.loss.name} trains "
-                                  f"on {self.loss.records}")
-            if self.loss.annotator_bias:
+                raise ConfigError(f"debias.length={self.debias.length} needs a pairwise objective; "
+                                  f"loss.name={self.loss.name} trains on {self.loss.records}")
+            if self.loss.annotator_bias and self.debias.length == "odin":
                 raise ConfigError("debias.length=odin cannot be combined with loss.annotator_bias=true "
                                   "(both add head outputs); switch one off")
             if self.model.method == "embedding":
-                raise ConfigError("debias.length=odin needs a fine-tuned head (model.method=full or lora), "
-                                  "not model.method=embedding")
+                raise ConfigError(f"debias.length={self.debias.length} needs a fine-tuned head (model.method=full "
+                                  "or lora), not model.method=embedding")

@@ -32,7 +32,10 @@ from rewardlab.objectives import (
 from rewardlab.train.config import DebiasConfig, LossConfig
 from rewardlab.train.examples import Batch
 
-__all__ = ["TrainModule"]
+__all__ = ["LENGTH_UNIT", "TrainModule"]
+
+#: ``debias.length=covariate`` measures length in units of this many tokens (a slope per 10 tokens).
+LENGTH_UNIT = 10.0
 
 
 class TrainModule(torch.nn.Module):
@@ -45,6 +48,8 @@ class TrainModule(torch.nn.Module):
         self.cfg = cfg
         self.debias = debias or DebiasConfig()
         self.odin = self.debias.length == "odin"
+        if self.debias.length == "covariate":  # reward + β·tokens/10 in the loss; only the reward is exported
+            self.length_slope = torch.nn.Parameter(torch.tensor(0.0))
         self.annotators = list(annotators or [])
         if cfg.name == "tie_bt":
             # Davidson: log ν; Rao-Kupper: η = softplus(raw) >= 0 (log θ).
@@ -62,6 +67,11 @@ class TrainModule(torch.nn.Module):
 
     def learned(self) -> dict[str, Any]:
         """The loss parameters in readable form, for the run's metrics and the model metadata."""
+        if self.debias.length == "covariate":
+            return {"length_slope_per_10_tokens": float(self.length_slope.detach()), **self._loss_learned()}
+        return self._loss_learned()
+
+    def _loss_learned(self) -> dict[str, Any]:
         if self.cfg.name == "tie_bt":
             raw = float(self.tie_param.detach())
             value = math.exp(raw) if self.cfg.tie_model == "davidson" else float(torch.nn.functional.softplus(
@@ -82,6 +92,8 @@ class TrainModule(torch.nn.Module):
             loss, acc = self._pairs(outputs[:, 0] + outputs[:, 1], outputs, batch)
             return loss + self._odin_terms(outputs, batch), acc
         rewards = self.rm.combine_outputs(outputs)  # [N]
+        if self.debias.length == "covariate":
+            rewards = rewards + self.length_slope * batch.attention_mask.sum(dim=1).to(rewards.dtype) / LENGTH_UNIT
         kind = self.cfg.records
         if kind == "pairs":
             return self._pairs(rewards, outputs, batch)

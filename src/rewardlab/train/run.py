@@ -98,6 +98,8 @@ def _setup_heads(
         model.set_heads(["reward", "length"], seed=cfg.train.seed)  # quality + length; the length head is dropped
         extra["length_debias"] = {"method": "odin", "quality_coef": cfg.debias.quality_coef,
                                   "length_coef": cfg.debias.length_coef, "orth_coef": cfg.debias.orth_coef}
+    elif cfg.debias.length == "covariate":
+        extra["length_debias"] = {"method": "covariate", "unit_tokens": 10}
     if loss.name == "regression":
         scale = rating_scale(data.train, loss.attributes, loss.standardize_targets)
         model.set_heads(list(loss.attributes), loss.combine, seed=cfg.train.seed)
