@@ -169,3 +169,9 @@ def test_report_verb_writes_the_html_file(trained: Path, tmp_path: Path) -> None
     assert main(["report", str(trained), "--out", str(out)]) == 0
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_a_bad_suite_fails_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--out", str(tmp_path / "run"), "--set", "audit.suite=/no/such/suite.yaml"]) == 2
+    assert "suite" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "model").exists()

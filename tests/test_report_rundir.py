@@ -214,7 +214,8 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     """evaluate_scores, write_eval_scores, run_probes and run_suite output, through json.dumps as runs write it."""
     from rewardlab.audit import run_probes
     from rewardlab.eval import ScoredPair, evaluate_scores
-    from rewardlab.eval.suites import resolve_suite, run_suite
+    from rewardlab.eval.suite_run import run_suite
+    from rewardlab.eval.suites import resolve_suite
     from rewardlab.report import render_report_html
     from rewardlab.runaudit import write_eval_scores
     from rewardlab.synth import SynthConfig, generate_world

@@ -21,17 +21,19 @@ from rewardlab.eval.rewardbench import (
     EXAMPLE_COUNTS,
     PRIOR_SETS,
     PRIOR_SETS_SECTION,
-    RB2_SUBSETS,
     SUBSET_MAPPING,
+    is_rewardbench_subsets,
+    rewardbench_scores,
+    rewardbench_scores_from_pairs,
+)
+from rewardlab.eval.rewardbench2 import (
+    RB2_SUBSETS,
     BestOfNScores,
     RB2Record,
     best_of_n_credit,
     is_rewardbench2_subsets,
-    is_rewardbench_subsets,
     load_rewardbench2,
     rewardbench2_scores,
-    rewardbench_scores,
-    rewardbench_scores_from_pairs,
     score_rewardbench2,
     ties_score,
 )

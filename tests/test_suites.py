@@ -12,15 +12,14 @@ import pytest
 
 from rewardlab.data.records import Message, Prompt
 from rewardlab.errors import ConfigError, DataError, ModelError
+from rewardlab.eval.suite_run import render_suite, run_suite
 from rewardlab.eval.suites import (
     PairCheck,
     Suite,
     ThresholdCheck,
     builtin_suite,
     load_suite,
-    render_suite,
     resolve_suite,
-    run_suite,
 )
 from rewardlab.synth.candidates import Attributes
 from rewardlab.synth.config import FAMILIES

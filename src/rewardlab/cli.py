@@ -121,8 +121,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if report.gold:
             print(f"  accuracy vs the gold order     {100 * report.gold['accuracy']:.1f}%")
         print(f"  ECE                            {report.ece:.3f} (after temperature {report.ece_calibrated:.3f})")
+    if outcome.audit is not None:
+        flagged = ", ".join(outcome.audit.flagged) or "none"
+        print(f"  biases flagged by the audit    {flagged} (audit.json)")
+    if outcome.suite is not None:
+        print(f"  built-in suite                 {100 * outcome.suite.pass_rate:.0f}% of "
+              f"{len(outcome.suite.results)} checks pass (suite.json)")
     print(f"  plain transformers parity      max |Δreward| = {parity:.2e} on {len(inputs)} responses")
     print(f"  model directory                {model_dir}")
+    if outcome.page is not None:
+        print(f"  report                         {outcome.page}")
     print(f"  total time                     {time.perf_counter() - t0:.0f}s")
     return 0
 
@@ -173,7 +181,7 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _eval_rewardbench2(model: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from rewardlab.eval.rewardbench import load_rewardbench2, rewardbench2_scores, score_rewardbench2
+    from rewardlab.eval.rewardbench2 import load_rewardbench2, rewardbench2_scores, score_rewardbench2
     from rewardlab.models.loading import BoundScorer
 
     records = load_rewardbench2(args.data, split=args.split)
@@ -201,7 +209,8 @@ def _render_rewardbench(result: dict[str, Any], title: str) -> str:
 
 
 def _eval_suite(model: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from rewardlab.eval.suites import render_suite, resolve_suite, run_suite
+    from rewardlab.eval.suite_run import render_suite, run_suite
+    from rewardlab.eval.suites import resolve_suite
     from rewardlab.models.loading import BoundScorer
 
     options = {"normalize": True} if model.metadata.get("normalization") else {}

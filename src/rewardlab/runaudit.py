@@ -14,11 +14,12 @@ from typing import Any
 
 from rewardlab.audit import AuditReport, render_audit, run_probes, word_count
 from rewardlab.eval import ScoredPair
-from rewardlab.eval.suites import SuiteResult, render_suite, resolve_suite, run_suite
+from rewardlab.eval.suite_run import SuiteResult, render_suite, run_suite
+from rewardlab.eval.suites import resolve_suite
 from rewardlab.models.loading import BoundScorer
 from rewardlab.train import RunConfig
 
-__all__ = ["audit_run", "suite_spec", "write_eval_scores"]
+__all__ = ["audit_run", "check_suite", "suite_spec", "write_eval_scores"]
 
 
 def write_eval_scores(pairs: Sequence[ScoredPair], path: Path) -> None:
@@ -34,7 +35,14 @@ def suite_spec(cfg: RunConfig) -> str | None:
     spec = cfg.audit.suite
     if spec == "auto":
         return "builtin:synth" if cfg.data.train == "synth" and cfg.data.eval in (None, "synth") else None
-    return spec or None
+    return None if spec is None or spec.lower() in ("", "none", "off") else spec
+
+
+def check_suite(cfg: RunConfig) -> None:
+    """Load the run's suite now, so a bad ``audit.suite`` fails before training, not after it."""
+    spec = suite_spec(cfg)
+    if spec:
+        resolve_suite(spec)
 
 
 def audit_run(

@@ -28,7 +28,7 @@ class RunOutcome:
     report: EvalReport | None
     eval_seconds: float
     audit: Any = None  # rewardlab.audit.AuditReport when the probes ran
-    suite: Any = None  # rewardlab.eval.suites.SuiteResult when a suite ran
+    suite: Any = None  # rewardlab.eval.suite_run.SuiteResult when a suite ran
     page: Path | None = None  # report.html
 
 
@@ -52,6 +52,9 @@ def train_and_evaluate(
     """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model."""
     from accelerate import PartialState
 
+    from rewardlab.runaudit import check_suite
+
+    check_suite(cfg)
     if cfg.ensemble.members > 1:
         from rewardlab.train.ensemble import run_ensemble
 

@@ -6,7 +6,8 @@ says "this ``response`` must score at least ``min``" or "at most ``max``". Suite
 (``name``, ``description``, ``checks: [...]``) or JSONL (one check per line, named after the
 file). Loading is strict, because a typo in a hand-written expectation silently tests
 nothing: every problem raises :class:`DataError` naming the file, the check and the field.
-The schema is documented in docs/suites.md.
+The schema is documented in docs/suites.md; running a suite against a model is
+:mod:`rewardlab.eval.suite_run`.
 """
 
 from __future__ import annotations
@@ -15,30 +16,24 @@ import difflib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import yaml
 
-from rewardlab.data.records import Message, Prompt, prompt_text
-from rewardlab.errors import ConfigError, DataError, ModelError
+from rewardlab.data.records import Message, Prompt
+from rewardlab.errors import ConfigError, DataError
 
 __all__ = [
     "BUILTIN_SUITES",
-    "CheckResult",
     "PairCheck",
     "Suite",
-    "SuiteResult",
-    "SuiteScorer",
     "ThresholdCheck",
     "builtin_suite",
     "load_suite",
-    "render_suite",
     "resolve_suite",
-    "run_suite",
 ]
 
 #: Suites shipped in ``rewardlab/suites/`` (``builtin:<name>``).
@@ -309,151 +304,3 @@ def resolve_suite(spec: str) -> Suite:
     if spec.startswith("builtin:"):
         return builtin_suite(spec.removeprefix("builtin:"))
     return load_suite(spec)
-
-
-# --- running ------------------------------------------------------------------------------------
-
-
-class SuiteScorer(Protocol):
-    """Anything that scores (prompt, response) pairs, such as every rewardlab model."""
-
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check with the score(s) it got; ``score_b`` is the worse response's (pairs only)."""
-
-    check: Check
-    score_a: float
-    score_b: float | None
-    passed: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        c = self.check
-        if isinstance(c, PairCheck):
-            texts = {"a": c.better, "b": c.worse, "margin": c.margin, "min": None, "max": None}
-        else:
-            texts = {"a": c.response, "b": None, "margin": None, "min": c.min, "max": c.max}
-        return {
-            "id": c.id,
-            "kind": c.kind,
-            "prompt": prompt_text(c.prompt),
-            "a": texts["a"],
-            "b": texts["b"],
-            "score_a": self.score_a,
-            "score_b": self.score_b,
-            "margin": texts["margin"],
-            "min": texts["min"],
-            "max": texts["max"],
-            "passed": self.passed,
-            "tags": list(c.tags),
-            "note": c.note,
-        }
-
-
-@dataclass(frozen=True)
-class SuiteResult:
-    """Every check's outcome; ``to_dict`` is the JSON the HTML report reads."""
-
-    suite: Suite
-    results: tuple[CheckResult, ...]
-
-    @property
-    def failures(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if not r.passed)
-
-    @property
-    def pass_rate(self) -> float:
-        return 1.0 - len(self.failures) / len(self.results)
-
-    def by_tag(self) -> dict[str, dict[str, int]]:
-        """``{tag: {"n", "passed"}}`` in tag order (untagged checks count only in the total)."""
-        out: dict[str, dict[str, int]] = {}
-        for r in self.results:
-            for tag in r.check.tags:
-                row = out.setdefault(tag, {"n": 0, "passed": 0})
-                row["n"] += 1
-                row["passed"] += int(r.passed)
-        return dict(sorted(out.items()))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "suite": self.suite.name,
-            "source": self.suite.source,
-            "n_checks": len(self.results),
-            "n_failed": len(self.failures),
-            "pass_rate": self.pass_rate,
-            "by_tag": self.by_tag(),
-            "checks": [r.to_dict() for r in self.results],
-            "failures": [r.to_dict() for r in self.failures],
-        }
-
-
-def _passes(check: Check, a: float, b: float | None) -> bool:
-    if isinstance(check, PairCheck):
-        return b is not None and a - b > check.margin
-    return (check.min is None or a >= check.min) and (check.max is None or a <= check.max)
-
-
-def run_suite(
-    scorer: SuiteScorer, suite: Suite, *, batch_size: int = 32, score_options: Mapping[str, Any] | None = None
-) -> SuiteResult:
-    """Score every distinct (prompt, response) of ``suite`` once and judge each check.
-
-    ``score_options`` go to ``scorer.score`` as keywords (e.g. ``{"normalize": True}``,
-    which threshold checks written for normalized rewards need).
-    """
-    index: dict[tuple[Prompt, str], int] = {}
-    for check in suite.checks:
-        texts = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response,)
-        for text in texts:
-            index.setdefault((check.prompt, text), len(index))
-    keys = list(index)
-    scores = scorer.score([k[0] for k in keys], [k[1] for k in keys], batch_size=batch_size,
-                          **dict(score_options or {}))
-    if len(scores) != len(keys):
-        raise ModelError(f"the scorer returned {len(scores)} scores for {len(keys)} inputs; it must return one "
-                         "score per (prompt, response)")
-    results = []
-    for check in suite.checks:
-        a_text, b_text = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response, None)
-        a = float(scores[index[(check.prompt, a_text)]])
-        b = None if b_text is None else float(scores[index[(check.prompt, b_text)]])
-        if not math.isfinite(a) or (b is not None and not math.isfinite(b)):
-            raise ModelError(f"the scorer returned a non-finite score for check {check.id!r}; check the model")
-        results.append(CheckResult(check, a, b, _passes(check, a, b)))
-    return SuiteResult(suite, tuple(results))
-
-
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def _needs(check: Check) -> str:
-    if isinstance(check, PairCheck):
-        return "a > b" if check.margin == 0 else f"a > b + {check.margin:g}"
-    return f">= {check.min:g}" if check.min is not None else f"<= {check.max:g}"
-
-
-def render_suite(result: SuiteResult) -> str:
-    """Failures with their scores and what they needed, pass rate per tag, then the pass rate."""
-    suite, failures = result.suite, result.failures
-    lines = [f"Suite {suite.name} ({suite.source}): {len(result.results)} checks, {len(failures)} failed", ""]
-    if failures:
-        width = min(60, max(len("id"), *(len(r.check.id) for r in failures)))
-        lines.append(f"  {'id':<{width}}  {'kind':<9}  {'score a':>8}  {'score b':>8}  {'needs':<12}  tags")
-        for r in failures:
-            b = "-" if r.score_b is None else f"{r.score_b:+.3f}"
-            lines.append(f"  {r.check.id[:width]:<{width}}  {r.check.kind:<9}  {r.score_a:+8.3f}  {b:>8}  "
-                         f"{_needs(r.check):<12}  {', '.join(r.check.tags)}")
-        lines.append("")
-    tags = result.by_tag()
-    if tags:
-        width = max(len("tag"), *(len(t) for t in tags))
-        lines.append(f"  {'tag':<{width}}  {'passed':>7}")
-        for tag, row in tags.items():
-            lines.append(f"  {tag:<{width}}  {row['passed']:>3}/{row['n']:<3}  {100 * row['passed'] / row['n']:5.1f}%")
-        lines.append("")
-    passed = len(result.results) - len(failures)
-    lines.append(f"Pass rate: {100 * result.pass_rate:.1f}% ({passed}/{len(result.results)} checks)")
-    return "\n".join(lines)

@@ -24,10 +24,11 @@ HOW_TO_GET = {
                            "eval lines need train.eval_every > 0).",
     "eval_scores.jsonl": "`rewardlab train` and `rewardlab demo` write the per-pair held-out rewards; runs "
                          "made before this file existed do not have it.",
-    "audit.json": "the reward-model audit (probes and length bias) writes it; run the audit with this run "
-                  "directory as its output.",
-    "suite.json": "the behaviour suite writes it; run a suite against this run's model with this run "
-                  "directory as its output.",
+    "audit.json": "train and demo write it unless audit.probes=false; for an existing model run "
+                  "`rewardlab audit RUN/model DATA --json RUN/audit.json`, then `rewardlab report RUN` again.",
+    "suite.json": "train and demo write it when audit.suite names a suite (auto: builtin:synth on synthetic "
+                  "data); or run `rewardlab eval RUN/model --suite FILE --json out.json` and save its \"suite\" "
+                  "object as RUN/suite.json.",
 }
 
 
