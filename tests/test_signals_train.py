@@ -212,8 +212,38 @@ def test_odin_loss_includes_the_disentangling_terms(tiny_bert_dir: Path) -> None
 
 @pytest.mark.parametrize("bad", [["loss.name=plackett_luce"], ["loss.name=annotator_bt", "loss.annotator_bias=true"],
                                  ["model.method=embedding"]])
-def test_odin_rejects_combinations_it_cannot_train(tiny_bert_dir: Path, bad: list[str]) -> None:
+def test_length_debiasing_rejects_combinations_it_cannot_train(tiny_bert_dir: Path, bad: list[str]) -> None:
     from rewardlab.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"debias\.length=odin"):
         config(tiny_bert_dir, "debias.length=odin", *bad)
+
+
+def test_length_covariate_learns_a_slope_in_the_loss_and_exports_the_plain_reward(tmp_path: Path,
+                                                                                 tiny_bert_dir: Path) -> None:
+    cfg = config(tiny_bert_dir, "debias.length=covariate", "loss.param_lr=0.1")
+    result = run_training(cfg, tmp_path / "run", log=lambda _: None)
+    meta = json.loads((result.model_dir / "rewardlab.json").read_text())
+    slope = meta["objective"]["learned"]["length_slope_per_10_tokens"]
+    assert slope != 0.0 and meta["objective"]["length_debias"]["method"] == "covariate"
+    assert len(json.loads((result.model_dir / "config.json").read_text())["id2label"]) == 1
+    # the slope shifts the loss, not the exported reward: scoring is the plain model
+    loaded = load_model(result.model_dir)
+    assert loaded.score(PROMPTS, RESPONSES) == pytest.approx(result.model.score(PROMPTS, RESPONSES), abs=1e-5)
+
+
+def test_length_covariate_adds_slope_times_length_to_every_sequence(tiny_bert_dir: Path) -> None:
+    from rewardlab.objectives import bradley_terry
+    from rewardlab.train.config import DebiasConfig
+    from rewardlab.train.objective import LENGTH_UNIT
+
+    rm = RewardModel.from_backbone(str(tiny_bert_dir), max_length=64)
+    pairs = [c for c in generate_world(SynthConfig(n_prompts=6)).comparisons() if not c.tie][:8]
+    b = Batch.collate(build_examples(rm, pairs, LossConfig()), list(range(len(pairs))), rm.pad_id)
+    module = TrainModule(rm, LossConfig(), debias=DebiasConfig(length="covariate"))
+    with torch.no_grad():
+        module.length_slope.fill_(0.7)
+        loss, _ = module(b.input_ids, b.attention_mask, b.slots, b.values)
+        r = rm(b.input_ids, b.attention_mask) + 0.7 * b.attention_mask.sum(1) / LENGTH_UNIT
+    expected = bradley_terry(r[b.slots[:, 0]], r[b.slots[:, 1]])
+    assert float(loss) == pytest.approx(float(expected), abs=1e-5)
