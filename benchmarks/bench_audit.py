@@ -58,6 +58,23 @@ def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path) -> d
     }
 
 
+def gold_row(n_prompts: int) -> dict[str, Any]:
+    """The length statistics of the gold utility itself on the same held-out pairs: what an unbiased model shows."""
+    from rewardlab.audit import length_bias, word_count
+    from rewardlab.train.data import load_run_data
+
+    cfg = config_from_dict(RunConfig, apply_overrides(demo_defaults(), [*COMMON, f"synth.n_prompts={n_prompts}"]))
+    pairs = [p for p in load_run_data(cfg).heldout if not p.tie and p.gold_chosen != p.gold_rejected]
+    gc, gr = [p.gold_chosen or 0.0 for p in pairs], [p.gold_rejected or 0.0 for p in pairs]
+    lb = length_bias(gc, gr, [word_count(p.chosen) for p in pairs], [word_count(p.rejected) for p in pairs])
+    return {"row": "gold utility (reference)", "heldout_pairs": len(pairs),
+            "accuracy": sum(c > r for c, r in zip(gc, gr)) / len(pairs), "gold_accuracy": 1.0,
+            "length": {k: getattr(lb, k) for k in ("pearson", "spearman", "pair_pearson", "acc_chosen_longer",
+                                                   "n_chosen_longer", "acc_chosen_shorter", "n_chosen_shorter",
+                                                   "n_equal", "gap", "severity")},
+            "probes": {}, "suite": {"pass_rate": None}}
+
+
 def _pct(x: Any) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -72,6 +89,7 @@ def table(path: Path) -> str:
                      f"({ln['pair_pearson']:+.2f}) | {_pct(ln['acc_chosen_longer'])} / "
                      f"{_pct(ln['acc_chosen_shorter'])} ({_pct(ln['gap'])}) | {ln['severity']} | "
                      f"{_pct(r['suite']['pass_rate'])} |")
+    rows = [r for r in rows if r["probes"]]
     names = list(rows[0]["probes"]) if rows else []
     lines += ["", "| probe | " + " | ".join(r["row"] for r in rows) + " |", "|---|" + "---|" * len(rows)]
     for n in names:
@@ -97,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     out = Path(args.out)
     done = json.loads(out.read_text()) if out.exists() else []
+    if not any(r["row"] == "gold utility (reference)" for r in done):
+        done.insert(0, gold_row(args.n_prompts))
     for name in [n for n in ROWS if not args.rows or n in args.rows.split(",")]:
         if any(r["row"] == name for r in done):
             continue

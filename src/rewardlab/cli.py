@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -125,7 +126,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         flagged = ", ".join(outcome.audit.flagged) or "none"
         print(f"  biases flagged by the audit    {flagged} (audit.json)")
     if outcome.suite is not None:
-        print(f"  built-in suite                 {100 * outcome.suite.pass_rate:.0f}% of "
+        print(f"  suite {outcome.suite.suite.name:<24} {100 * outcome.suite.pass_rate:.0f}% of "
               f"{len(outcome.suite.results)} checks pass (suite.json)")
     print(f"  plain transformers parity      max |Δreward| = {parity:.2e} on {len(inputs)} responses")
     print(f"  model directory                {model_dir}")
@@ -170,12 +171,22 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
     print(render_report(report, title=f"Evaluation of {args.model} on {args.data}"))
     out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict()}
     if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
-        rb = rewardbench_scores_from_pairs([p for p in pairs if not p.record.tie])
-        print("\n" + _render_rewardbench(rb.to_dict(), "RewardBench"))
-        out["rewardbench"] = rb.to_dict()
-    if sum(1 for p in pairs if p.record.votes and len(p.record.votes) >= 2) >= 2:
-        agreement = agreement_report(pairs)
-        print("\n" + render_agreement(agreement))
+        eligible = [p for p in pairs if not p.record.tie and p.record.subset is not None]
+        if eligible:
+            rb = rewardbench_scores_from_pairs(eligible)
+            skipped = len(pairs) - len(eligible)
+            note = f" ({skipped} pairs without a subset or labelled a tie left out)" if skipped else ""
+            print("\n" + _render_rewardbench(rb.to_dict(), f"RewardBench{note}"))
+            out["rewardbench"] = {**rb.to_dict(), "n_left_out": skipped}
+    voted = [p for p in pairs if p.record.votes and len(p.record.votes) >= 2]
+    if len(voted) >= 2:
+        counts = Counter(len(p.record.votes or ()) for p in voted)
+        k, _ = counts.most_common(1)[0]
+        same = [p for p in voted if len(p.record.votes or ()) == k]
+        agreement = agreement_report(same)
+        extra = f" ({len(voted) - len(same)} pairs with another number of votes left out)" if len(same) < len(voted) \
+            else ""
+        print("\n" + render_agreement(agreement) + extra)
         out["agreement"] = agreement.to_dict()
     return out
 
@@ -342,7 +353,7 @@ def _parser() -> argparse.ArgumentParser:
     data_opts(a)
     a.add_argument("--split", help="split of a Hugging Face data set")
     a.add_argument("--limit", type=int, help="read at most this many rows")
-    a.add_argument("--max-pairs", type=int, default=500, help="audit a seeded sample of this many pairs")
+    a.add_argument("--max-pairs", type=int, default=300, help="audit a seeded sample of this many non-tie pairs")
     a.add_argument("--probes", help="comma-separated probe names (default: all)")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--json", help="also write the audit as JSON here (the report's audit.json)")

@@ -20,7 +20,6 @@ __all__ = [
     "masked_mse",
     "odin_disentangle",
     "pairwise_accuracy",
-    "pearson_correlation",
     "plackett_luce",
     "ranking_pairs",
     "rao_kupper",
@@ -222,13 +221,6 @@ def strength_margin(strength: int | None, table: tuple[float, ...]) -> float:
     return float(table[min(max(int(strength), 0), len(table) - 1)])
 
 
-def pearson_correlation(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Pearson correlation of two ``[N]`` tensors, differentiable; 0 when either is constant. ``-> []``."""
-    xc, yc = x - x.mean(), y - y.mean()
-    n = x.numel()
-    return (xc * yc).sum() / torch.sqrt(((xc * xc).sum() + n * eps) * ((yc * yc).sum() + n * eps))
-
-
 def odin_disentangle(
     quality_diff: torch.Tensor,
     length_diff_head: torch.Tensor,
@@ -247,10 +239,10 @@ def odin_disentangle(
     (chosen minus rejected), so a shared prompt's length cancels and only the responses'
     length difference counts.
 
-    The reward differences get a variance floor of ``floor`` (reward units squared) in the
-    correlation: a plain correlation's gradient grows like ``1 / std`` and, at initialisation,
-    when the heads' outputs are tiny, it swamps the Bradley-Terry signal (measured: the model
-    then learns nothing). The length differences are standardised first.
+    The reward differences' standard deviation is floored at ``sqrt(floor)`` (reward units) in
+    the correlation: a plain correlation's gradient grows like ``1 / std`` and, at
+    initialisation, when the heads' outputs are tiny, it swamps the Bradley-Terry signal
+    (measured: the model then learns nothing). The length differences are standardised first.
 
     Args:
         quality_diff: ``[B]`` ``r_Q(chosen) - r_Q(rejected)``.
@@ -264,10 +256,14 @@ def odin_disentangle(
 
 
 def _floored_correlation(x: torch.Tensor, z: torch.Tensor, floor: float) -> torch.Tensor:
-    """Correlation of ``x`` with a standardised ``z``, ``x``'s variance floored at ``floor``."""
+    """Correlation of ``x`` with a standardised ``z``, dividing by ``max(std(x), sqrt(floor))``.
+
+    Above the floor this is the plain correlation (scale-free, so shrinking ``x`` cannot lower
+    it); below it, the gradient stays bounded.
+    """
     xc = x - x.mean()
-    n = x.numel()
-    return (xc * z).sum() / torch.sqrt(((xc * xc).sum() + n * floor) * n)
+    sd = torch.sqrt((xc * xc).mean())
+    return (xc * z).mean() / torch.clamp(sd, min=floor**0.5)
 
 
 def head_orthogonality(w_quality: torch.Tensor, w_length: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

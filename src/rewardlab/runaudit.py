@@ -8,11 +8,13 @@ writes is one the report reads: ``eval_scores.jsonl``, ``audit.json``, ``suite.j
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rewardlab.audit import AuditReport, render_audit, run_probes, word_count
+from rewardlab.errors import RewardLabError
 from rewardlab.eval import ScoredPair
 from rewardlab.eval.suite_run import SuiteResult, render_suite, run_suite
 from rewardlab.eval.suites import resolve_suite
@@ -49,27 +51,52 @@ def audit_run(
     cfg: RunConfig, run_dir: str | Path, model: Any, pairs: Sequence[ScoredPair], *, precision: str,
     log: Callable[[str], Any] = print,
 ) -> tuple[AuditReport | None, SuiteResult | None, Path | None]:
-    """Write the held-out scores, the audit, the suite result and the report into ``run_dir``."""
+    """Write the held-out scores, the audit, the suite result and the report into ``run_dir``.
+
+    Training and evaluation are already saved when this runs, so a step that fails here is
+    logged with how to rerun it and the others still run: a finished run is never lost to it.
+    """
     run = Path(run_dir)
-    write_eval_scores(pairs, run / "eval_scores.jsonl")
+    audit = suite = page = None
+    with _step("held-out scores", log, "rewardlab eval RUN/model DATA --json out.json"):
+        write_eval_scores(pairs, run / "eval_scores.jsonl")
     scorer = BoundScorer(model, precision=precision)
-    audit = suite = None
     if cfg.audit.probes:
-        judged = [p.record for p in pairs if not p.record.tie]
-        audit = run_probes(scorer, judged, batch_size=cfg.eval.batch_size, max_pairs=cfg.audit.max_pairs,
-                           seed=cfg.data.split_seed)
-        (run / "audit.json").write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
-        log(render_audit(audit))
+        with _step("audit", log, "rewardlab audit RUN/model DATA --json RUN/audit.json"):
+            audit = run_probes(scorer, [p.record for p in pairs], batch_size=cfg.eval.batch_size,
+                               max_pairs=cfg.audit.max_pairs, seed=cfg.data.split_seed)
+            (run / "audit.json").write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
+            log(render_audit(audit))
     spec = suite_spec(cfg)
     if spec:
-        normalized = {"normalize": True} if model.metadata.get("normalization") else {}
-        suite = run_suite(scorer, resolve_suite(spec), batch_size=cfg.eval.batch_size, score_options=normalized)
-        (run / "suite.json").write_text(json.dumps(suite.to_dict(), indent=2, default=str) + "\n")
-        log(render_suite(suite))
-    page = None
+        with _step("suite", log, f"rewardlab eval RUN/model --suite {spec}"):
+            suite = _run_suite(scorer, model, spec, cfg.eval.batch_size, run / "suite.json", log)
     if cfg.audit.report:
-        from rewardlab.report import write_report
+        with _step("report", log, "rewardlab report RUN"):
+            from rewardlab.report import write_report
 
-        page = write_report(run)
-        log(f"report: {page}")
+            page = write_report(run)
+            log(f"report: {page}")
     return audit, suite, page
+
+
+def _run_suite(scorer: Any, model: Any, spec: str, batch_size: int, out: Path,
+               log: Callable[[str], Any]) -> SuiteResult:
+    """Run a suite on normalized rewards when the model has statistics (threshold checks assume them)."""
+    normalized = bool(model.metadata.get("normalization"))
+    suite = run_suite(scorer, resolve_suite(spec), batch_size=batch_size,
+                      score_options={"normalize": True} if normalized else {})
+    out.write_text(json.dumps({**suite.to_dict(), "normalized": normalized}, indent=2, default=str) + "\n")
+    log(render_suite(suite))
+    if not normalized and any(r.score_b is None for r in suite.results):
+        log("note: threshold checks compared raw rewards (the model has no saved normalization statistics)")
+    return suite
+
+
+@contextmanager
+def _step(name: str, log: Callable[[str], Any], rerun: str) -> Iterator[None]:
+    """Run one post-training step; a rewardlab or file error is logged (with how to rerun) instead of raised."""
+    try:
+        yield
+    except (RewardLabError, OSError) as exc:
+        log(f"{name} failed: {exc}. The trained model and metrics are saved; rerun it with `{rerun}`.")

@@ -29,7 +29,7 @@ from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash, load_run_data
 from rewardlab.train.examples import TargetScale, build_examples, rating_scale
 from rewardlab.train.loop import LoopResult, train_loop
-from rewardlab.train.objective import TrainModule
+from rewardlab.train.objective import LENGTH_UNIT, TrainModule
 from rewardlab.train.pairs import tokenize_pairs
 
 __all__ = ["TrainResult", "apply_lengths", "build_model", "run_training"]
@@ -99,7 +99,7 @@ def _setup_heads(
         extra["length_debias"] = {"method": "odin", "quality_coef": cfg.debias.quality_coef,
                                   "length_coef": cfg.debias.length_coef, "orth_coef": cfg.debias.orth_coef}
     elif cfg.debias.length == "covariate":
-        extra["length_debias"] = {"method": "covariate", "unit_tokens": 10}
+        extra["length_debias"] = {"method": "covariate", "unit_tokens": LENGTH_UNIT}
     if loss.name == "regression":
         scale = rating_scale(data.train, loss.attributes, loss.standardize_targets)
         model.set_heads(list(loss.attributes), loss.combine, seed=cfg.train.seed)
