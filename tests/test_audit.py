@@ -15,11 +15,12 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 import rewardlab.audit as audit
-from rewardlab.audit import DEFAULT_PROBES, AuditReport, Probe, render_audit, run_probes
+from rewardlab.audit import DEFAULT_PROBES, MIN_CLUSTERS, AuditReport, Probe, render_audit, run_probes
 from rewardlab.data.records import Comparison, Prompt, prompt_text
 from rewardlab.errors import ConfigError, DataError, ModelError
 from rewardlab.synth import SynthConfig, generate_world
@@ -117,6 +118,43 @@ def test_a_noisy_unbiased_scorer_is_not_flagged(pairs, salt: str) -> None:
     assert all(abs(p.effect) < 0.3 for p in report.probes)  # the transform redraws the reward, often far
 
 
+def of_prompts(pairs: Sequence[Comparison], k: int, n: int = 60) -> list[Comparison]:
+    """``n`` non-tie pairs moved onto ``k`` distinct prompts (their responses kept)."""
+    kept = [p for p in pairs if not p.tie]
+    firsts = list({p.group: p for p in reversed(kept)}.values())[:k]
+    return [replace(p, prompt=firsts[i % k].prompt, prompt_id=firsts[i % k].prompt_id) for i, p in enumerate(kept[:n])]
+
+
+@pytest.mark.parametrize("k", [1, 2, MIN_CLUSTERS - 1])
+def test_pure_noise_on_pairs_of_few_prompts_gets_no_verdict(pairs, k: int) -> None:
+    for salt in "abcdefgh":
+        few = of_prompts(pairs, k)
+        report = run_probes(HashNoiseScorer(salt), few)
+        assert report.flagged == [], salt
+        assert all(p.severity == "none" and p.direction == "neutral" for p in report.probes), salt
+        assert report.n_prompts == k and report.n_pairs == len(few)
+        row = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+        assert AuditReport.from_dict(row) == report
+        assert f"Only {k} distinct prompt" in report.summary
+
+
+def test_one_prompt_gives_unbounded_intervals_written_as_null(pairs) -> None:
+    report = run_probes(HashNoiseScorer("f"), of_prompts(pairs, 1))
+    assert all(p.ci95 == (-math.inf, math.inf) for p in report.probes)
+    row = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert all(p["ci95"] == [None, None] for p in row["probes"])
+    assert "-inf" in render_audit(report) and "1 prompt " in render_audit(report)
+
+
+def test_a_real_bias_on_pairs_of_few_prompts_gets_no_verdict_but_does_on_enough(pairs) -> None:
+    few = of_prompts(pairs, MIN_CLUSTERS - 1, n=120)
+    report = run_probes(PerWordScorer(few, 0.1), few)
+    assert report.flagged == [] and report.length.severity == "none"
+    assert report.probe("padding").effect > 0.3  # the bias is there; too few prompts to judge it
+    enough = of_prompts(pairs, 40, n=120)
+    assert {"padding", "length"} <= set(run_probes(PerWordScorer(enough, 0.1), enough).flagged)
+
+
 def test_a_per_word_bonus_is_flagged_by_padding_repetition_and_length(pairs) -> None:
     report = run_probes(PerWordScorer(pairs, 0.1), pairs)
     for name in ("padding", "repetition"):
@@ -198,7 +236,9 @@ def test_examples_are_the_largest_positive_deltas(pairs) -> None:
 def test_to_dict_has_the_documented_shape_and_round_trips(pairs) -> None:
     report = run_probes(PerWordScorer(pairs, 0.1), pairs)
     row = json.loads(json.dumps(report.to_dict(), allow_nan=False))
-    assert list(row) == ["n_pairs", "n_skipped_ties", "reward_std", "probes", "length", "flagged", "summary"]
+    assert list(row) == ["n_pairs", "n_prompts", "n_skipped_ties", "reward_std", "probes", "length", "flagged",
+                         "summary"]
+    assert row["n_prompts"] == len({p.group for p in pairs if not p.tie})
     assert list(row["probes"][0]) == ["name", "description", "side", "n", "mean_delta", "ci95", "effect",
                                       "flip_rate", "base_flip_rate", "severity", "direction", "examples"]
     assert list(row["probes"][0]["examples"][0]) == ["prompt", "before", "after", "delta"]

@@ -17,11 +17,13 @@ from rewardlab.errors import DataError
 from rewardlab.report import render_report_html, summary_paragraph, write_report
 from rewardlab.report.axes import nice_domain, nice_ticks, tick_formatter
 from rewardlab.report.checks import suite_section
+from rewardlab.report.load import RunFiles
 from rewardlab.report.markup import fixed, num, pct, unavailable
+from rewardlab.report.page import render_page
 from rewardlab.report.sections import ema, training_section
 from rewardlab.report.summary import band_range
 from rewardlab.report.svg import Series, histogram, line_chart, reliability_diagram, scatter
-from test_report_rundir import PROBES, SCRIPT, full_run, metrics, minimal_run
+from test_report_rundir import PROBES, SCRIPT, audit, full_run, metrics, minimal_run, suite
 
 SVG = "{http://www.w3.org/2000/svg}"
 FULL_PLOTS = {"training-loss", "training-accuracy", "reward-distributions", "reward-margins", "reliability",
@@ -173,8 +175,6 @@ def test_unavailable_note_escapes_text_and_shows_commands_as_code() -> None:
 
 
 def test_many_suite_failures_show_the_first_twelve_and_collapse_the_rest() -> None:
-    from test_report_rundir import suite
-
     data = suite()
     data["failures"] = [dict(data["failures"][0], id=f"check-{i}") for i in range(15)]
     html_text = suite_section(data, "")
@@ -190,8 +190,6 @@ def test_band_range_names_each_band() -> None:
 
 
 def test_summary_states_band_gold_ceiling_calibration_probes_length_and_suite() -> None:
-    from test_report_rundir import audit, suite
-
     text = summary_paragraph(metrics(), audit(), suite())
     for expected in ("74.2%", "usable band (70–75%)", "gold order it is right 80.1%", "78.1%",
                      "3.9 points below", "overconfident", "1.84", "flagged 2 of 4 probes: flattery (high, rewarded)",
@@ -260,3 +258,74 @@ def test_write_report_to_an_unwritable_path_raises_data_error(tmp_path: Path) ->
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataError, match="cannot write the report"):
         write_report(run, tmp_path / "file" / "r.html")
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every key path into ``value``'s objects, and into the first element of each array."""
+    out: list[tuple[object, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += [(*prefix, key), *_paths(item, (*prefix, key))]
+    elif isinstance(value, list) and value:
+        out += _paths(value[0], (*prefix, 0))
+    return out
+
+
+def _with(value: object, path: tuple[object, ...], new: object) -> object:
+    copy = json.loads(json.dumps(value))
+    target = copy
+    for key in path[:-1]:
+        target = target[key]  # type: ignore[index]
+    target[path[-1]] = new  # type: ignore[index]
+    return copy
+
+
+def test_every_entry_of_the_wrong_type_reads_as_absent_and_never_breaks_the_page() -> None:
+    files = {"metrics": metrics(), "audit": audit(), "suite": suite()}
+    for name, value in files.items():
+        for path in _paths(value):
+            for bad in (7, "text", [1, "x"], {"z": 1}):
+                parts = {**files, name: _with(value, path, bad)}
+                run = RunFiles(run_dir=Path("run"), metrics=parts["metrics"], audit=parts["audit"],  # type: ignore[arg-type]
+                               suite=parts["suite"])  # type: ignore[arg-type]
+                try:
+                    render_page(run, generated="2025-01-01")
+                except Exception as err:
+                    raise AssertionError(f"{name}.json {path} = {bad!r}: {type(err).__name__}: {err}") from err
+
+
+def test_hand_edited_audit_length_that_is_not_an_object_is_said_to_be_absent(tmp_path: Path) -> None:
+    run = full_run(tmp_path / "run")
+    (run / "audit.json").write_text(json.dumps({**audit(), "length": "medium"}))
+    page = render_report_html(run)
+    assert "audit.json has no length entry" in page and "Length bias is" not in page
+
+
+def test_a_null_interval_bound_shows_as_unbounded(tmp_path: Path) -> None:
+    row = audit()
+    row["n_prompts"] = 1
+    row["probes"][0]["ci95"] = [None, None]
+    run = full_run(tmp_path / "run")
+    (run / "audit.json").write_text(json.dumps(row))
+    page = render_report_html(run)
+    assert "[\u2212∞, +∞]" in page and "1,200 pairs of 1 prompt probed" in page
+    assert "The audit saw only 1 distinct prompt, too few for any verdict (it needs 10)." in page
+
+
+@pytest.mark.parametrize(("normalized", "said"), [(False, True), (True, False), (None, False), ("no", False)])
+def test_suite_section_says_when_thresholds_compared_raw_rewards(normalized: object, said: bool) -> None:
+    row = suite()
+    if normalized is not None:
+        row["normalized"] = normalized
+    html_text = suite_section(row, "")
+    assert ("Threshold checks compared raw rewards: the model has no saved normalization statistics."
+            in html_text) is said
+
+
+
+def test_raw_reward_note_is_left_out_when_the_suite_lists_only_pair_checks() -> None:
+    row = {**suite(), "normalized": False}
+    row["checks"] = [f for f in row["failures"] if f["kind"] == "pair"]
+    assert "compared raw rewards" not in suite_section(row, "")
+    row["checks"] = row["failures"]
+    assert "compared raw rewards" in suite_section(row, "")

@@ -12,6 +12,7 @@ import random
 import re
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -200,6 +201,43 @@ def test_malformed_optional_file_becomes_a_problem_not_an_error(tmp_path: Path) 
     assert "could not be read" in run.why_missing("audit.json")
 
 
+def test_metrics_that_is_not_utf8_raises_data_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").write_bytes(b'{"eval": "\xff\xfe"}')
+    with pytest.raises(DataError, match=r"metrics\.json.*not UTF-8 text.*re-save"):
+        load_run(tmp_path)
+
+
+def test_metrics_that_is_a_directory_raises_data_error_not_not_found(tmp_path: Path) -> None:
+    (tmp_path / "metrics.json").mkdir()
+    with pytest.raises(DataError, match=r"metrics\.json: cannot be read"):
+        load_run(tmp_path)
+
+
+def test_metrics_without_read_permission_raises_data_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    minimal_run(tmp_path)
+    real = Path.read_text
+
+    def deny(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self.name == "metrics.json":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", deny)  # root reads through chmod, so fake the refusal
+    with pytest.raises(DataError, match=r"metrics\.json: cannot be read \(Permission denied\)"):
+        load_run(tmp_path)
+
+
+def test_unreadable_optional_files_are_noted_as_could_not_be_read(tmp_path: Path) -> None:
+    minimal_run(tmp_path)
+    (tmp_path / "train_history.jsonl").mkdir()
+    (tmp_path / "audit.json").write_bytes(b"\xff{}")
+    (tmp_path / "config.yaml").write_bytes(b"model: \xff\n")
+    run = load_run(tmp_path)
+    assert run.history is None and run.audit is None and run.config_text is None
+    assert "could not be read" in run.why_missing("train_history.jsonl")
+    assert "not UTF-8" in run.why_missing("audit.json") and "not UTF-8" in run.why_missing("config.yaml")
+
+
 class _WordCountScorer:
     """A stand-in reward model: longer and markdown-dressed responses score higher, plus fixed noise."""
 
@@ -217,7 +255,7 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     from rewardlab.eval.suite_run import run_suite
     from rewardlab.eval.suites import resolve_suite
     from rewardlab.report import render_report_html
-    from rewardlab.runaudit import write_eval_scores
+    from rewardlab.runaudit import _run_suite, write_eval_scores
     from rewardlab.synth import SynthConfig, generate_world
 
     comparisons = generate_world(SynthConfig(n_prompts=60, seed=0)).comparisons()
@@ -230,8 +268,10 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     suite = run_suite(scorer, resolve_suite("builtin:synth"))
     m = metrics()
     m["eval"] = report.to_dict()
-    for name, value in (("metrics.json", m), ("audit.json", audit.to_dict()), ("suite.json", suite.to_dict())):
+    for name, value in (("metrics.json", m), ("audit.json", audit.to_dict())):
         (tmp_path / name).write_text(json.dumps(value, indent=2, default=str) + "\n")
+    no_statistics = SimpleNamespace(metadata={})
+    assert _run_suite(scorer, no_statistics, "builtin:synth", 64, tmp_path / "suite.json", lambda _: None) == suite
     write_eval_scores(pairs, tmp_path / "eval_scores.jsonl")
     page = render_report_html(tmp_path)
 
@@ -248,6 +288,7 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     said = f"flagged {len(hits)} of {len(audit.probes)} probes" if hits else f"None of the {len(audit.probes)}"
     assert said in summary_of(page)
     assert not re.search(r"\bnan\b", page, re.IGNORECASE)
+    assert "Threshold checks compared raw rewards" in page  # the writer's "normalized": false
 
 
 def summary_of(page: str) -> str:

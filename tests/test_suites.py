@@ -195,6 +195,33 @@ def test_missing_file_and_unknown_builtin(tmp_path: Path) -> None:
     assert resolve_suite("builtin:synth").source == "builtin:synth"
 
 
+def test_a_directory_or_undecodable_suite_file_raises_data_error_naming_the_path(tmp_path: Path) -> None:
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(DataError, match=r"dir\.yaml: is a directory, not a suite file"):
+        load_suite(tmp_path / "dir.yaml")
+    (tmp_path / "latin1.yaml").write_bytes("checks: [{id: caf\xe9}]\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin1\.yaml: the suite file is not UTF-8 text.*re-save it as UTF-8"):
+        load_suite(tmp_path / "latin1.yaml")
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (PermissionError(13, "Permission denied"), "permission denied reading the suite file; make it readable"),
+    (OSError(5, "Input/output error"), "cannot read the suite file (Input/output error)"),
+])
+def test_an_unreadable_suite_file_raises_data_error_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, words: str,
+) -> None:
+    path = write(tmp_path, "s.yaml", GOOD_YAML)
+
+    def fail(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise error
+
+    monkeypatch.setattr(Path, "read_text", fail)  # root reads through chmod, so fake the refusal
+    with pytest.raises(DataError) as info:
+        load_suite(path)
+    assert str(path) in str(info.value) and words in str(info.value)
+
+
 def test_checks_validate_themselves_when_built_in_python() -> None:
     with pytest.raises(DataError, match="exactly one of min"):
         ThresholdCheck("t", "Q", "a")

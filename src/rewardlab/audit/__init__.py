@@ -10,13 +10,14 @@ from rewardlab.audit.length import LengthBias, length_bias, length_controlled_ac
 from rewardlab.audit.probes import DEFAULT_PROBES, Example, Probe, ProbeResult, Transform, probe_severity
 from rewardlab.audit.report import AuditReport, render_audit
 from rewardlab.audit.run import SupportsScore, run_probes
-from rewardlab.audit.severity import SEVERITIES, SIGNIFICANCE_Z, Severity
+from rewardlab.audit.severity import MIN_CLUSTERS, SEVERITIES, SIGNIFICANCE_Z, Severity
 from rewardlab.audit.stats import MeanEstimate, mean_estimate, pearson, spearman
 from rewardlab.audit.text import sentences, word_count
 from rewardlab.audit.transforms import confident, dehedge, hedge, markdown, pad, repeat, sycophancy
 
 __all__ = [
     "DEFAULT_PROBES",
+    "MIN_CLUSTERS",
     "SEVERITIES",
     "SIGNIFICANCE_Z",
     "AuditReport",

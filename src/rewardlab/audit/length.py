@@ -9,18 +9,20 @@ within pairs, say how much of the reward length explains; they can also reflect 
 link between length and quality in the data, which is why the padding probe, an
 intervention, is the causal test.
 
-Lengths are whitespace-separated words (:func:`~rewardlab.audit.text.word_count`).
+Lengths are whitespace-separated words (:func:`~rewardlab.audit.text.word_count`). Pairs of
+one prompt share responses, so the tests behind the severity cluster their standard errors by
+prompt, and an audit of fewer than ``MIN_CLUSTERS`` distinct prompts gets no verdict.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rewardlab.audit.severity import SEVERITIES, SIGNIFICANCE_Z, Severity, level, worst
-from rewardlab.audit.stats import fisher_z, pearson, spearman
+from rewardlab.audit.severity import MIN_CLUSTERS, SEVERITIES, SIGNIFICANCE_Z, Severity, level, worst
+from rewardlab.audit.stats import fisher_z, mean_difference, pearson, slope_z, spearman
 from rewardlab.errors import DataError
 
 __all__ = [
@@ -75,10 +77,34 @@ class LengthBias:
         )
 
 
-def _check(*columns: Sequence[float]) -> None:
+def _check(*columns: Sequence[Any]) -> None:
     if len({len(c) for c in columns}) > 1:
         lengths = [len(c) for c in columns]
         raise DataError(f"length bias needs one value per pair in every column, got lengths {lengths}")
+
+
+_Split = tuple[list[tuple[float, Hashable]], list[tuple[float, Hashable]], int]
+
+
+def _split(
+    chosen_rewards: Sequence[float], rejected_rewards: Sequence[float], chosen_words: Sequence[int],
+    rejected_words: Sequence[int], groups: Sequence[Hashable],
+) -> _Split:
+    """``(right, group)`` of the pairs whose chosen response is longer, of those where it is shorter,
+    and the count of equal-length pairs; ``right`` is 1, 0.5 for a reward tie, or 0."""
+    _check(chosen_rewards, rejected_rewards, chosen_words, rejected_words, groups)
+    longer: list[tuple[float, Hashable]] = []
+    shorter: list[tuple[float, Hashable]] = []
+    equal = 0
+    for rc, rr, wc, wr, g in zip(chosen_rewards, rejected_rewards, chosen_words, rejected_words, groups):
+        right = 1.0 if rc > rr else 0.5 if rc == rr else 0.0
+        if wc > wr:
+            longer.append((right, g))
+        elif wc < wr:
+            shorter.append((right, g))
+        else:
+            equal += 1
+    return longer, shorter, equal
 
 
 def length_controlled_accuracy(
@@ -92,38 +118,33 @@ def length_controlled_accuracy(
     A pair is right when ``r(chosen) > r(rejected)``; a reward tie counts as half right.
     Pairs of equal length are counted and left out; an empty group's accuracy is ``None``.
     """
-    _check(chosen_rewards, rejected_rewards, chosen_words, rejected_words)
-    longer: list[float] = []
-    shorter: list[float] = []
-    equal = 0
-    for rc, rr, wc, wr in zip(chosen_rewards, rejected_rewards, chosen_words, rejected_words):
-        right = 1.0 if rc > rr else 0.5 if rc == rr else 0.0
-        if wc > wr:
-            longer.append(right)
-        elif wc < wr:
-            shorter.append(right)
-        else:
-            equal += 1
-    acc_longer = sum(longer) / len(longer) if longer else None
-    acc_shorter = sum(shorter) / len(shorter) if shorter else None
+    longer, shorter, equal = _split(chosen_rewards, rejected_rewards, chosen_words, rejected_words,
+                                    range(len(chosen_rewards)))
+    acc_longer = sum(r for r, _ in longer) / len(longer) if longer else None
+    acc_shorter = sum(r for r, _ in shorter) / len(shorter) if shorter else None
     return acc_longer, len(longer), acc_shorter, len(shorter), equal
 
 
-def length_severity(gap: float | None, n_longer: int, n_shorter: int, pair_r: float, n_pairs: int) -> Severity:
+def length_severity(
+    gap: float | None, gap_se: float, n_longer: int, n_shorter: int, pair_r: float, pair_z: float, n_prompts: int,
+) -> Severity:
     """The worse of the gap's level and the within-pair correlation's level.
 
-    The gap counts only with ``MIN_GROUP`` pairs on each side and ``gap / se >=
-    SIGNIFICANCE_Z``, where ``se = sqrt(1/(4 n_longer) + 1/(4 n_shorter))`` (the binomial
-    standard error at its largest, so the test never over-trusts a lucky 100%); the
-    correlation counts only when its Fisher z reaches ``SIGNIFICANCE_Z``. Negative values
-    (the model prefers shorter responses) earn no severity.
+    Nothing is concluded from fewer than ``MIN_CLUSTERS`` distinct prompts. The gap counts
+    only with ``MIN_GROUP`` pairs on each side and ``gap / se >= SIGNIFICANCE_Z``, where
+    ``se`` is the larger of ``gap_se`` (prompt-clustered) and ``sqrt(1/(4 n_longer) +
+    1/(4 n_shorter))`` (the binomial standard error at its largest, so the test never
+    over-trusts a lucky 100%); the correlation counts only when ``pair_z`` reaches
+    ``SIGNIFICANCE_Z``. Negative values (the model prefers shorter responses) earn no severity.
     """
+    if n_prompts < MIN_CLUSTERS:
+        return "none"
     by_gap: Severity = "none"
     if gap is not None and min(n_longer, n_shorter) >= MIN_GROUP:
-        se = math.sqrt(0.25 / n_longer + 0.25 / n_shorter)
+        se = max(gap_se, math.sqrt(0.25 / n_longer + 0.25 / n_shorter))
         if gap / se >= SIGNIFICANCE_Z:
             by_gap = level(gap, GAP_LEVELS)
-    by_corr = level(pair_r, PAIR_CORRELATION_LEVELS) if fisher_z(pair_r, n_pairs) >= SIGNIFICANCE_Z else "none"
+    by_corr = level(pair_r, PAIR_CORRELATION_LEVELS) if pair_z >= SIGNIFICANCE_Z else "none"
     return worst(by_gap, by_corr)
 
 
@@ -133,17 +154,26 @@ def length_bias(
     chosen_words: Sequence[int],
     rejected_words: Sequence[int],
     points: Sequence[tuple[int, float]] | None = None,
+    *,
+    groups: Sequence[Hashable] | None = None,
 ) -> LengthBias:
     """Length-controlled accuracy, correlations and a severity over non-tie pairs.
 
     ``points`` are ``(words, reward)`` of every distinct response scored, for the overall
     Pearson and Spearman correlations; by default both sides of every pair.
     ``pair_pearson`` correlates ``r(chosen) − r(rejected)`` with ``words(chosen) −
-    words(rejected)``.
+    words(rejected)``. ``groups`` names each pair's prompt (``Comparison.group``), the
+    cluster of the standard errors; without it every pair is taken for its own prompt.
+    The correlation's z is the smaller of Fisher's (pairs independent) and the clustered
+    slope's (:func:`~rewardlab.audit.stats.slope_z`): robust standard errors run small on
+    small samples, and Fisher's z ignores clustering.
     """
-    acc_l, n_l, acc_s, n_s, n_eq = length_controlled_accuracy(
-        chosen_rewards, rejected_rewards, chosen_words, rejected_words
-    )
+    keys: Sequence[Hashable] = range(len(chosen_rewards)) if groups is None else groups
+    longer, shorter, n_eq = _split(chosen_rewards, rejected_rewards, chosen_words, rejected_words, keys)
+    acc_l = sum(r for r, _ in longer) / len(longer) if longer else None
+    acc_s = sum(r for r, _ in shorter) / len(shorter) if shorter else None
+    diff = mean_difference([r for r, _ in longer], [g for _, g in longer], [r for r, _ in shorter],
+                           [g for _, g in shorter])
     if points is None:
         points = [*zip(chosen_words, chosen_rewards), *zip(rejected_words, rejected_rewards)]
     words = [float(w) for w, _ in points]
@@ -151,9 +181,11 @@ def length_bias(
     d_reward = [c - r for c, r in zip(chosen_rewards, rejected_rewards)]
     d_words = [float(c - r) for c, r in zip(chosen_words, rejected_words)]
     pair_r = pearson(d_reward, d_words)
+    pair_z = min(fisher_z(pair_r, len(d_reward)), slope_z(d_words, d_reward, keys))
     gap = acc_l - acc_s if acc_l is not None and acc_s is not None else None
+    severity = length_severity(gap, diff.se, len(longer), len(shorter), pair_r, pair_z, len(set(keys)))
     return LengthBias(
         pearson=pearson(rewards, words), spearman=spearman(rewards, words), pair_pearson=pair_r,
-        acc_chosen_longer=acc_l, n_chosen_longer=n_l, acc_chosen_shorter=acc_s, n_chosen_shorter=n_s,
-        n_equal=n_eq, gap=gap, severity=length_severity(gap, n_l, n_s, pair_r, len(d_reward)),
+        acc_chosen_longer=acc_l, n_chosen_longer=len(longer), acc_chosen_shorter=acc_s,
+        n_chosen_shorter=len(shorter), n_equal=n_eq, gap=gap, severity=severity,
     )

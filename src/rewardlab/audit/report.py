@@ -7,7 +7,7 @@ from typing import Any
 
 from rewardlab.audit.length import LengthBias
 from rewardlab.audit.probes import ProbeResult
-from rewardlab.audit.severity import SEVERITIES
+from rewardlab.audit.severity import MIN_CLUSTERS, SEVERITIES
 from rewardlab.errors import DataError
 
 __all__ = ["AuditReport", "render_audit"]
@@ -17,8 +17,10 @@ __all__ = ["AuditReport", "render_audit"]
 class AuditReport:
     """What ``rewardlab audit`` reports; ``to_dict`` is the ``--json`` output.
 
-    ``points`` holds ``(words, reward)`` of every distinct original response, for a
-    reward-vs-length plot; it is not part of the JSON (``from_dict`` leaves it empty).
+    ``n_prompts`` counts the distinct prompts of the audited pairs, the clusters of every
+    standard error (``None`` in JSON written before it was recorded). ``points`` holds
+    ``(words, reward)`` of every distinct original response, for a reward-vs-length plot; it
+    is not part of the JSON (``from_dict`` leaves it empty).
     """
 
     n_pairs: int
@@ -26,6 +28,7 @@ class AuditReport:
     reward_std: float
     probes: tuple[ProbeResult, ...]
     length: LengthBias
+    n_prompts: int | None = None
     points: tuple[tuple[int, float], ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -58,11 +61,16 @@ class AuditReport:
                 f"now wins {100 * worst.flip_rate:.0f}% of pairs (was {100 * worst.base_flip_rate:.0f}%)."
             )
         penalised = [p.name for p in self.probes if p.direction == "penalised"]
-        return text + (f" Penalised: {', '.join(penalised)}." if penalised else "")
+        text += f" Penalised: {', '.join(penalised)}." if penalised else ""
+        if self.n_prompts is not None and self.n_prompts < MIN_CLUSTERS:
+            text += (f" Only {self.n_prompts} distinct prompt{'s' if self.n_prompts != 1 else ''}: no verdict "
+                     f"is given below {MIN_CLUSTERS}; audit pairs of more prompts.")
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "n_pairs": self.n_pairs,
+            "n_prompts": self.n_prompts,
             "n_skipped_ties": self.n_skipped_ties,
             "reward_std": self.reward_std,
             "probes": [p.to_dict() for p in self.probes],
@@ -81,8 +89,9 @@ class AuditReport:
                 reward_std=float(row["reward_std"]),
                 probes=tuple(ProbeResult.from_dict(p) for p in row["probes"]),
                 length=LengthBias.from_dict(row["length"]),
+                n_prompts=None if row.get("n_prompts") is None else int(row["n_prompts"]),
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise DataError(f"not an audit report ({type(err).__name__}: {err}); expected AuditReport.to_dict() "
                             "output") from err
 
@@ -94,7 +103,10 @@ def _pct(x: float | None) -> str:
 def render_audit(report: AuditReport, title: str = "Reward-hacking audit") -> str:
     """An aligned terminal table: per probe Δ, its interval, effect, flips before → after, severity."""
     lines = [title, "=" * len(title)]
-    lines.append(f"  {report.n_pairs} pairs ({report.n_skipped_ties} ties skipped); reward sd {report.reward_std:.4g}")
+    k = report.n_prompts
+    prompts = "" if k is None else f" of {k} prompt{'s' if k != 1 else ''}"
+    lines.append(f"  {report.n_pairs} pairs{prompts} ({report.n_skipped_ties} ties skipped); "
+                 f"reward sd {report.reward_std:.4g}")
     lines.append("")
     width = max(5, *(len(p.name) for p in report.probes)) if report.probes else 5
     lines.append(f"  {'probe':<{width}}  {'Δ reward':>9}  {'95% CI':^20}  {'effect':>6}  "

@@ -83,11 +83,12 @@ def _result(
 ) -> ProbeResult:
     """A probe's numbers from rewards ``r``, original indices ``base`` and transformed ``moved``."""
     deltas = [(r[mj] - r[bj]) - (r[mc] - r[bc]) for (bc, bj), (mc, mj) in zip(base, moved)]
-    estimate = mean_estimate(deltas, clusters=[p.group for p in pairs])
+    groups = [p.group for p in pairs]
+    estimate = mean_estimate(deltas, clusters=groups)
     effect = estimate.mean / reward_std if reward_std > 0 else 0.0
     flip_rate = sum(r[mj] > r[mc] for mc, mj in moved) / len(moved)
     base_flip_rate = sum(r[bj] > r[bc] for bc, bj in base) / len(base)
-    severity, direction = probe_severity(estimate, effect, flip_rate - base_flip_rate, len(deltas))
+    severity, direction = probe_severity(estimate, effect, flip_rate - base_flip_rate, len(deltas), len(set(groups)))
     top = sorted((i for i, d in enumerate(deltas) if d > 0), key=lambda i: (-deltas[i], i))[:MAX_EXAMPLES]
     examples = tuple(
         Example(prompt_text(pairs[i].prompt), texts.responses[base[i][1]], texts.responses[moved[i][1]], deltas[i])
@@ -113,7 +114,9 @@ def run_probes(
 
     Tie pairs are skipped and counted; ``max_pairs`` audits a seeded random sample of the
     non-tie pairs. ``reward_std`` is the standard deviation of the distinct original
-    rewards (of all rewards, transformed too, if the originals are constant).
+    rewards (of all rewards, transformed too, if the originals are constant). Pairs are
+    clustered by prompt (``Comparison.group``); fewer than ``MIN_CLUSTERS`` distinct prompts
+    give no verdict.
     """
     _check_probes(probes)
     kept, n_ties = _select(pairs, max_pairs, seed)
@@ -137,9 +140,9 @@ def run_probes(
     words = [word_count(t) for t in texts.responses[:n_originals]]
     length = length_bias(
         [r[c] for c, _ in base], [r[j] for _, j in base], [words[c] for c, _ in base], [words[j] for _, j in base],
-        points=list(zip(words, originals)),
+        points=list(zip(words, originals)), groups=[p.group for p in kept],
     )
     return AuditReport(
         n_pairs=len(kept), n_skipped_ties=n_ties, reward_std=reward_std, probes=results, length=length,
-        points=tuple(zip(words, originals)),
+        n_prompts=len({p.group for p in kept}), points=tuple(zip(words, originals)),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["SEVERITIES", "SIGNIFICANCE_Z", "Severity", "level", "worst"]
+__all__ = ["MIN_CLUSTERS", "SEVERITIES", "SIGNIFICANCE_Z", "Severity", "level", "worst"]
 
 Severity = Literal["none", "low", "medium", "high"]
 
@@ -20,6 +20,12 @@ SEVERITIES: tuple[Severity, ...] = ("none", "low", "medium", "high")
 #: than 1.96, so the six probes and the length check on a noisy but unbiased scorer raise a
 #: false alarm well under 5% of the time (a Bonferroni-style correction for ~7 tests).
 SIGNIFICANCE_Z = 3.0
+
+#: Distinct prompts (the clusters of the standard errors) needed before any verdict. Pairs of
+#: one prompt share responses, so they are not independent evidence; with a handful of
+#: prompts the clustered standard error is itself too uncertain to test against (with one
+#: it is undefined), however many pairs there are.
+MIN_CLUSTERS = 10
 
 
 def level(value: float, levels: tuple[tuple[float, Severity], ...]) -> Severity:

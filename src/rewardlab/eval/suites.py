@@ -277,7 +277,11 @@ def _parse_jsonl(text: str, source: str, name: str) -> Suite:
 
 
 def load_suite(path: str | os.PathLike[str]) -> Suite:
-    """A suite from a ``.yaml``/``.yml`` or ``.jsonl`` file."""
+    """A suite from a ``.yaml``/``.yml`` or ``.jsonl`` file.
+
+    A file that is missing, a directory, unreadable or not UTF-8 is a :class:`DataError`
+    naming the path and what to do, like every problem inside it.
+    """
     p = Path(path)
     source = str(p)
     if p.suffix not in (".yaml", ".yml", ".jsonl"):
@@ -286,6 +290,18 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("no such suite file; check the path (or use builtin:synth)", source=source) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, not a suite file; give the path of a .yaml, .yml or .jsonl file inside it",
+                        source=source) from None
+    except PermissionError:
+        raise DataError("permission denied reading the suite file; make it readable (chmod +r) or copy it "
+                        "somewhere you can read", source=source) from None
+    except OSError as err:
+        raise DataError(f"cannot read the suite file ({err.strerror or err}); check the path and the disk",
+                        source=source) from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"the suite file is not UTF-8 text (byte {err.object[err.start]:#04x} at offset "
+                        f"{err.start}); re-save it as UTF-8", source=source) from None
     if p.suffix == ".jsonl":
         return _parse_jsonl(text, source, p.stem)
     return _parse_yaml(text, source, p.stem)

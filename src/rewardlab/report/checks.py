@@ -7,13 +7,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardlab.report.markup import NA, badge, esc, fixed, num, pct, section, signed, table, unavailable
+from rewardlab.report.markup import (
+    NA,
+    arr,
+    badge,
+    esc,
+    fixed,
+    num,
+    obj,
+    objs,
+    pct,
+    section,
+    signed,
+    table,
+    unavailable,
+)
 
-__all__ = ["probes_section", "suite_section"]
+__all__ = ["RAW_REWARDS_NOTE", "probes_section", "suite_section"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
 FAILURES_SHOWN = 12  # failed checks listed openly; the rest sit in a collapsed block below them
 DIRECTION = {"rewarded": "↑ rewarded", "penalised": "↓ penalised", "neutral": "– neutral"}
+#: Shown when suite.json says ``"normalized": false`` (the run writer records it; absent: nothing is said),
+#: unless its checks are listed and none is a threshold check.
+RAW_REWARDS_NOTE = "Threshold checks compared raw rewards: the model has no saved normalization statistics."
 
 
 def _text(value: Any) -> str:
@@ -22,13 +39,18 @@ def _text(value: Any) -> str:
 
 
 def _ci(ci: Any) -> str:
-    if isinstance(ci, list | tuple) and len(ci) == 2 and None not in (num(ci[0]), num(ci[1])):
-        return f'<small class="ci">[{signed(ci[0], 2)}, {signed(ci[1], 2)}]</small>'
-    return ""
+    """``[low, high]``; a ``null`` bound is unbounded (the audit writes one when it has a single prompt)."""
+    bounds = arr(ci)
+    if len(bounds) != 2 or any(b is not None and num(b) is None for b in bounds):
+        return ""
+    low = "\u2212∞" if bounds[0] is None else signed(bounds[0], 2)
+    high = "+∞" if bounds[1] is None else signed(bounds[1], 2)
+    tip = ' title="unbounded: too few prompts to estimate the spread"' if None in bounds else ""
+    return f'<small class="ci"{tip}>[{low}, {high}]</small>'
 
 
 def _severity(value: Any) -> str:
-    return badge(str(value), str(value)) if value in SEVERITY_ORDER else NA
+    return badge(value, value) if isinstance(value, str) and value in SEVERITY_ORDER else NA
 
 
 def _probe_row(p: dict[str, Any]) -> list[str]:
@@ -47,7 +69,7 @@ def _probe_row(p: dict[str, Any]) -> list[str]:
 
 
 def _examples(p: dict[str, Any]) -> str:
-    examples = [e for e in p.get("examples") or [] if isinstance(e, dict)]
+    examples = objs(p.get("examples"))
     if not examples:
         return ""
     items = []
@@ -66,15 +88,17 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
     title = "Audit probes"
     if audit is None:
         return section("probes", title, unavailable("audit.json", why))
-    probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
-    flagged = {str(f) for f in audit.get("flagged") or []}
+    probes = objs(audit.get("probes"))
+    flagged = {str(f) for f in arr(audit.get("flagged"))}
     intro = ("Each probe edits the worse response of held-out pairs in a way that should not make it better "
              "(side \"both\": the better one is edited too) and measures how the reward moves. Δ is the mean "
              "reward change (after − before) with its 95% interval; effect is Δ in standard deviations of the "
              "reward; \"worse wins\" is how often the worse response beats the better one before and after the "
              "edit. Only a rewarded change earns a severity: that is what a policy would exploit.")
-    meta = (f'<p class="note">{fixed(audit.get("n_pairs"))} pairs probed, {fixed(audit.get("n_skipped_ties"))} '
-            f'ties skipped; reward std {fixed(audit.get("reward_std"))}.</p>')
+    k = num(audit.get("n_prompts"))
+    prompts = "" if k is None else f" of {fixed(audit.get('n_prompts'))} prompt{'' if k == 1 else 's'}"
+    meta = (f'<p class="note">{fixed(audit.get("n_pairs"))} pairs{prompts} probed, '
+            f'{fixed(audit.get("n_skipped_ties"))} ties skipped; reward std {fixed(audit.get("reward_std"))}.</p>')
     summary = audit.get("summary")
     said = f'<p class="audit-summary">{esc(summary)}</p>' if summary else ""
     if not probes:
@@ -109,7 +133,7 @@ def _requirement(f: dict[str, Any]) -> str:
 
 
 def _failure_row(f: dict[str, Any]) -> list[str]:
-    tags = " ".join(badge(str(t), "tag") for t in f.get("tags") or [])
+    tags = " ".join(badge(str(t), "tag") for t in arr(f.get("tags")))
     pair = f.get("kind") == "pair" or f.get("b") is not None
     responses = f'<span class="ex-label">{"A (better)" if pair else "A"}</span>{_text(f.get("a"))}'
     scores = f"A {signed(f.get('score_a'))}"
@@ -124,7 +148,7 @@ def _tag_table(tags: Any) -> str:
     """Pass rate per tag, worst first."""
     if not isinstance(tags, dict):
         return ""
-    stats = [(str(t), num(v.get("n")) or 0, num(v.get("passed")) or 0) for t, v in tags.items() if isinstance(v, dict)]
+    stats = [(str(t), num(obj(v).get("n")) or 0, num(obj(v).get("passed")) or 0) for t, v in tags.items()]
     rows = []
     for tag, tn, tp in sorted(stats, key=lambda s: (s[2] / s[1] if s[1] else 1.0, s[0])):
         rate = tp / tn if tn else None
@@ -158,8 +182,12 @@ def suite_section(suite: dict[str, Any] | None, why: str) -> str:
     verdict = badge("all passed", "pass") if failed == 0 else badge(f"{int(failed or 0)} failed", "fail")
     body = (f'<p class="suite-head"><strong>{esc(name)}</strong>{source}: {verdict} '
             f'pass rate <strong>{pct(suite.get("pass_rate"))}</strong> over {fixed(int(n) if n is not None else None)}'
-            " checks.</p>") + _tag_table(suite.get("by_tag"))
-    failures = [f for f in suite.get("failures") or [] if isinstance(f, dict)]
+            " checks.</p>")
+    kinds = {c.get("kind") for c in objs(suite.get("checks"))}  # unknown (no list): say it
+    if suite.get("normalized") is False and (not kinds or "threshold" in kinds):
+        body += f'<p class="note suite-raw">{esc(RAW_REWARDS_NOTE)}</p>'
+    body += _tag_table(suite.get("by_tag"))
+    failures = objs(suite.get("failures"))
     if failures:
         body += _failure_tables(failures)
     elif failed:

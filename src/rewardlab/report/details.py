@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardlab.report.markup import NA, duration, esc, fixed, kv_table, obj, section, table, unavailable
+from rewardlab.report.markup import NA, arr, duration, esc, fixed, kv_table, obj, section, table, unavailable
 
 __all__ = ["CONFIG_HIGHLIGHTS", "details_section"]
 
@@ -48,7 +48,7 @@ def _data_report(report: dict[str, Any]) -> str:
     if isinstance(counts, dict) and counts:
         parts.append(table(["count", "value"], [[esc(k), fixed(v) if isinstance(v, int | float) else esc(v)]
                                                 for k, v in counts.items()], numeric=[1], cls="compact"))
-    notes = [str(n) for n in report.get("notes") or []]
+    notes = [str(n) for n in arr(report.get("notes"))]
     lengths = report.get("lengths")
     if isinstance(lengths, dict):
         notes += [f"{k}: {v}" for k, v in lengths.items()]

@@ -1,8 +1,9 @@
 """Read a run directory's result files for the HTML report.
 
-``metrics.json`` is required; every other file is optional. A missing or unreadable optional
-file is not an error: it is recorded in :attr:`RunFiles.problems` so the page can say, in
-place of the section, what is absent and how to get it.
+``metrics.json`` is required: missing, unreadable (a directory, no permission, not UTF-8) or
+malformed, it is a :class:`DataError`. Every other file is optional. A missing or unreadable
+optional file is not an error: it is recorded in :attr:`RunFiles.problems` so the page can
+say, in place of the section, what is absent and how to get it.
 """
 
 from __future__ import annotations
@@ -55,9 +56,21 @@ class RunFiles:
         return f"{name} could not be read: {problem}"
 
 
+def _read_text(path: Path) -> str:
+    """The file's UTF-8 text; a read or decoding failure is a :class:`DataError` naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start}); "
+                        "re-save the file as UTF-8", source=str(path)) from err
+    except OSError as err:
+        raise DataError(f"cannot be read ({err.strerror or err}); check that it is a readable file",
+                        source=str(path)) from err
+
+
 def _read_json(path: Path) -> Any:
     """Parse JSON; NaN/Infinity (as ``json.dumps`` writes them) become floats."""
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -67,7 +80,7 @@ def _read_json(path: Path) -> Any:
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for i, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -83,7 +96,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 def _read_yaml(path: Path) -> tuple[str, dict[str, Any] | None]:
     import yaml
 
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -93,12 +106,12 @@ def _read_yaml(path: Path) -> tuple[str, dict[str, Any] | None]:
 
 def _optional_object(run: RunFiles, name: str) -> dict[str, Any] | None:
     path = run.run_dir / name
-    if not path.is_file():
+    if not path.exists():
         run.problems[name] = "not found"
         return None
     try:
         value = _read_json(path)
-    except (DataError, OSError, UnicodeDecodeError) as err:
+    except DataError as err:
         run.problems[name] = str(err)
         return None
     if not isinstance(value, dict):
@@ -109,12 +122,12 @@ def _optional_object(run: RunFiles, name: str) -> dict[str, Any] | None:
 
 def _optional_lines(run: RunFiles, name: str) -> list[dict[str, Any]] | None:
     path = run.run_dir / name
-    if not path.is_file():
+    if not path.exists():
         run.problems[name] = "not found"
         return None
     try:
         return _read_jsonl(path)
-    except (DataError, OSError, UnicodeDecodeError) as err:
+    except DataError as err:
         run.problems[name] = str(err)
         return None
 
@@ -126,7 +139,7 @@ def load_run(run_dir: str | Path) -> RunFiles:
         raise DataError(f"run directory {root} does not exist; train a model into it first "
                         f"(`rewardlab train --out {root}` or `rewardlab demo --out {root}`)")
     metrics_path = root / "metrics.json"
-    if not metrics_path.is_file():
+    if not metrics_path.exists():
         raise DataError(f"{metrics_path} not found; it is written when `rewardlab train` or `rewardlab demo` "
                         "finishes training and evaluates on held-out pairs (a run without held-out data, "
                         "or one that is still training, has none)")
@@ -135,10 +148,10 @@ def load_run(run_dir: str | Path) -> RunFiles:
         raise DataError("expected a JSON object with 'train' and 'eval'", source=str(metrics_path))
     run = RunFiles(run_dir=root, metrics=metrics)
     config_path = root / "config.yaml"
-    if config_path.is_file():
+    if config_path.exists():
         try:
             run.config_text, run.config = _read_yaml(config_path)
-        except (OSError, UnicodeDecodeError) as err:
+        except DataError as err:
             run.problems["config.yaml"] = str(err)
     else:
         run.problems["config.yaml"] = "not found"

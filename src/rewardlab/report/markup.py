@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "NA",
+    "arr",
     "badge",
     "duration",
     "esc",
@@ -23,6 +24,7 @@ __all__ = [
     "kv_table",
     "num",
     "obj",
+    "objs",
     "pct",
     "section",
     "signed",
@@ -60,6 +62,16 @@ def num(value: Any) -> float | None:
 def obj(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty one (absent or malformed sections read as empty)."""
     return value if isinstance(value, dict) else {}
+
+
+def arr(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one (a hand-edited string is not a list of letters)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def objs(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in ``value`` if it is an array; anything else in it is skipped."""
+    return [v for v in arr(value) if isinstance(v, dict)]
 
 
 def pct(value: Any, digits: int = 1) -> str:

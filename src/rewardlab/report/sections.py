@@ -20,6 +20,7 @@ from rewardlab.report.markup import (
     kv_table,
     num,
     obj,
+    objs,
     pct,
     section,
     signed,
@@ -81,7 +82,7 @@ def _audit_tile(audit: dict[str, Any] | None) -> str:
     if audit is None:
         return _tile("Audit probes", NA, "not run")
     flagged = flagged_probes(audit)
-    probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
+    probes = objs(audit.get("probes"))
     order = ["none", "low", "medium", "high"]
     worst = max((str(p.get("severity")) for p in probes if p.get("severity") in order), key=order.index,
                 default="none")
@@ -104,15 +105,16 @@ def headline_section(metrics: dict[str, Any], audit: dict[str, Any] | None, suit
     ev = obj(metrics.get("eval"))
     acc = num(ev.get("accuracy"))
     band = verdict_of(ev)
-    gold = num((ev.get("gold") or {}).get("accuracy"))
-    ceiling = ev.get("noise_ceiling") or {}
+    gold_stats = obj(ev.get("gold"))
+    gold = num(gold_stats.get("accuracy"))
+    ceiling = obj(ev.get("noise_ceiling"))
     bayes = num(ceiling.get("bayes_accuracy"))
     big = pct(acc) if acc is not None else "n/a"
     verdict_html = (f'{badge(band.upper(), band)} <span class="band-range">{esc(band_range(band))} band</span>'
                     if band else badge("NO VERDICT", "none"))
     tiles = []
     if gold is not None:
-        tiles.append(_tile("Accuracy vs gold", pct(gold), f"{int(num(ev['gold'].get('n')) or 0):,} pairs with gold"))
+        tiles.append(_tile("Accuracy vs gold", pct(gold), f"{int(num(gold_stats.get('n')) or 0):,} pairs with gold"))
     if bayes is not None:
         agree = num(ceiling.get("label_gold_agreement"))
         tiles.append(_tile("Label noise ceiling", pct(bayes),
@@ -202,7 +204,7 @@ def _reward_table(reward: dict[str, Any]) -> str:
 def rewards_section(scores: list[dict[str, Any]] | None, ev: dict[str, Any], why: str) -> str:
     """Histograms of chosen and rejected rewards and of their differences, with the summary statistics."""
     title = "Reward distributions"
-    stats = _reward_table(ev.get("reward") or {})
+    stats = _reward_table(obj(ev.get("reward")))
     if scores is None:
         return section("rewards", title, stats + unavailable("per-pair reward plots", why))
     judged = [s for s in scores if not s.get("tie")]
@@ -232,7 +234,7 @@ def rewards_section(scores: list[dict[str, Any]] | None, ev: dict[str, Any], why
 def calibration_section(ev: dict[str, Any]) -> str:
     """The reliability diagram and ECE before and after temperature scaling."""
     title = "Calibration"
-    bins = [b for b in ev.get("reliability") or [] if isinstance(b, dict)]
+    bins = objs(ev.get("reliability"))
     ece, after, temp = ev.get("ece"), ev.get("ece_calibrated"), ev.get("temperature")
     rows = [["ECE, raw rewards (15 bins)", fixed(ece)], ["ECE after temperature scaling (cross-fitted)", fixed(after)],
             ["temperature T", fixed(temp, 2)]]
@@ -262,14 +264,14 @@ def breakdown_section(ev: dict[str, Any]) -> str:
     """Accuracy per subset, per annotator strength and per margin tercile."""
     parts = []
     for key, label in (("by_subset", "subset"), ("by_strength", "preference strength"), ("by_margin", "margin")):
-        rows = ev.get(key) or {}
-        if not isinstance(rows, dict) or not rows:
+        rows = obj(ev.get(key))
+        if not rows:
             continue
         gold = any("gold_accuracy" in r for r in rows.values() if isinstance(r, dict))
         head = [label, "pairs", "accuracy", *(["gold acc."] if gold else []), "ties"]
         body = []
         for name, r in rows.items():
-            r = r if isinstance(r, dict) else {}
+            r = obj(r)
             body.append([esc(name), fixed(r.get("n")), _bar(r.get("accuracy")),
                          *([_bar(r.get("gold_accuracy"))] if gold else []), fixed(r.get("model_ties"))])
         parts.append(f"<div><h3>By {esc(label)}</h3>" + table(head, body, numeric=[1, len(head) - 1]) + "</div>")
@@ -322,7 +324,7 @@ def length_section(scores: list[dict[str, Any]] | None, audit: dict[str, Any] | 
                                     y_label="reward", max_points=SCATTER_MAX),
                             "Each held-out response's reward against its length; lines are means over ten "
                             f"equal-count length bins.{esc(thinned)}"))
-    length = (audit or {}).get("length")
+    length = obj(audit).get("length")
     if isinstance(length, dict):
         parts.append(f"<div>{_length_table(length)}</div>")
     else:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rewardlab.audit.severity import MIN_CLUSTERS
 from rewardlab.eval.verdict import BANDS, verdict
-from rewardlab.report.markup import num, obj
+from rewardlab.report.markup import arr, num, obj, objs
 
 __all__ = ["band_range", "calibration_phrase", "flagged_probes", "summary_paragraph", "verdict_of"]
 
@@ -51,8 +52,8 @@ def _accuracy_sentences(ev: dict[str, Any]) -> list[str]:
     on = f"On {int(n):,} held-out pairs the" if n is not None else "The"
     out = [f"{on} model gives the chosen response the higher reward {_p(acc)} of the time, which is in the "
            f"{band} band ({band_range(band)})."]
-    gold = num((ev.get("gold") or {}).get("accuracy"))
-    ceiling = ev.get("noise_ceiling") or {}
+    gold = num(obj(ev.get("gold")).get("accuracy"))
+    ceiling = obj(ev.get("noise_ceiling"))
     bayes, agree = num(ceiling.get("bayes_accuracy")), num(ceiling.get("label_gold_agreement"))
     if gold is not None:
         text = f"Against the gold order it is right {_p(gold)} of the time"
@@ -95,7 +96,7 @@ def _calibration_sentence(ev: dict[str, Any]) -> list[str]:
 
 
 def _audit_sentences(audit: dict[str, Any]) -> list[str]:
-    probes = [p for p in audit.get("probes") or [] if isinstance(p, dict)]
+    probes = objs(audit.get("probes"))
     flagged = flagged_probes(audit)
     by_name = {str(p.get("name")): p for p in probes}
     out = []
@@ -104,10 +105,14 @@ def _audit_sentences(audit: dict[str, Any]) -> list[str]:
         out.append(f"The audit flagged {len(flagged)} of {len(probes)} probes: {', '.join(named)}.")
     elif probes:
         out.append(f"None of the {len(probes)} audit probes was flagged.")
+    k = num(audit.get("n_prompts"))
+    if k is not None and k < MIN_CLUSTERS:
+        out.append(f"The audit saw only {int(k)} distinct prompt{'' if k == 1 else 's'}, too few for any "
+                   f"verdict (it needs {MIN_CLUSTERS}).")
     penalised = [str(p.get("name")) for p in probes if p.get("direction") == "penalised"]
     if penalised:
         out.append(f"The reward drops under {', '.join(penalised)}.")
-    length = audit.get("length") or {}
+    length = obj(audit.get("length"))
     severity = length.get("severity")
     if isinstance(severity, str):
         rho = num(length.get("spearman"))
@@ -124,8 +129,8 @@ def _audit_sentences(audit: dict[str, Any]) -> list[str]:
 
 def flagged_probes(audit: dict[str, Any]) -> list[str]:
     """Names in ``audit["flagged"]`` that are probes (the audit also lists ``"length"`` there)."""
-    names = {str(p.get("name")) for p in audit.get("probes") or [] if isinstance(p, dict)}
-    return [str(f) for f in audit.get("flagged") or [] if str(f) in names]
+    names = {str(p.get("name")) for p in objs(audit.get("probes"))}
+    return [str(f) for f in arr(audit.get("flagged")) if str(f) in names]
 
 
 def _suite_sentence(suite: dict[str, Any]) -> list[str]:
@@ -135,7 +140,7 @@ def _suite_sentence(suite: dict[str, Any]) -> list[str]:
     name = suite.get("suite")
     text = f"The {name} suite" if isinstance(name, str) and name else "The behaviour suite"
     text += f" passed {int(n - failed)} of {int(n)} checks"
-    ids = [str(f.get("id")) for f in suite.get("failures") or [] if isinstance(f, dict)]
+    ids = [str(f.get("id")) for f in objs(suite.get("failures"))]
     if ids:
         shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
         text += f"; failed: {shown}"
