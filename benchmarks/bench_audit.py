@@ -8,6 +8,7 @@ accuracy, reward–length correlation) and runs the built-in synthetic suite.
 
     python benchmarks/bench_audit.py --out benchmarks/results/audit.json
     python benchmarks/bench_audit.py --table benchmarks/results/audit.json     # markdown tables
+    python benchmarks/bench_audit.py --out FILE --reaudit    # re-audit rows already trained under --runs
 
 Rows are appended one by one; rerunning skips rows already in the file.
 """
@@ -35,14 +36,34 @@ ROWS: dict[str, list[str]] = {
 }
 
 
-def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path) -> dict[str, Any]:
+def _reaudit(cfg: RunConfig, run_dir: Path) -> tuple[Any, Any, Any, float]:
+    """Evaluate and audit an already trained row again (same split, current audit code)."""
+    from rewardlab.eval import evaluate
+    from rewardlab.models import load_model
+    from rewardlab.runaudit import audit_run
+    from rewardlab.train.data import load_run_data
+
+    model = load_model(run_dir / "model")
+    data = load_run_data(cfg)
+    report, pairs = evaluate(model, data.heldout, batch_size=cfg.eval.batch_size, precision="auto",
+                             seed=cfg.data.split_seed)
+    audit, suite, _ = audit_run(cfg, run_dir, model, pairs, precision="auto", log=lambda m: print(f"  {m}"))
+    train_seconds = json.loads((run_dir / "metrics.json").read_text())["train"]["train_seconds"]
+    return report, audit, suite, train_seconds
+
+
+def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path, reaudit: bool = False) -> dict[str, Any]:
     cfg = config_from_dict(RunConfig, apply_overrides(demo_defaults(), [*COMMON, f"synth.n_prompts={n_prompts}",
                                                                         *overrides]))
     run_dir = out_dir / name.replace(" ", "_").replace("+", "plus")
     t0 = time.perf_counter()
-    outcome = train_and_evaluate(cfg, run_dir, log=lambda m: print(f"  {m}", flush=True))
+    if reaudit and (run_dir / "model").is_dir() and (run_dir / "metrics.json").is_file():
+        rep, audit, suite, train_seconds = _reaudit(cfg, run_dir)
+    else:
+        outcome = train_and_evaluate(cfg, run_dir, log=lambda m: print(f"  {m}", flush=True))
+        rep, audit, suite = outcome.report, outcome.audit, outcome.suite
+        train_seconds = outcome.train.loop.train_seconds
     wall = time.perf_counter() - t0
-    rep, audit, suite = outcome.report, outcome.audit, outcome.suite
     assert rep is not None and audit is not None and suite is not None
     a = audit.to_dict()
     return {
@@ -54,7 +75,7 @@ def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path) -> d
         "flagged": a["flagged"], "audited_pairs": a["n_pairs"],
         "suite": {"pass_rate": suite.pass_rate, "n_failed": len(suite.failures),
                   "failed": [r.check.id for r in suite.failures]},
-        "train_seconds": outcome.train.loop.train_seconds, "wall_seconds": wall, "run_dir": str(run_dir),
+        "train_seconds": train_seconds, "wall_seconds": wall, "run_dir": str(run_dir),
     }
 
 
@@ -109,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n-prompts", type=int, default=1500)
     p.add_argument("--rows", help="comma-separated row names (default: all)")
     p.add_argument("--table", help="print the markdown tables of a results file and exit")
+    p.add_argument("--reaudit", action="store_true",
+                   help="rows already trained under --runs: evaluate and audit them again instead of retraining")
     args = p.parse_args(argv)
     if args.table:
         print(table(Path(args.table)))
@@ -117,11 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     done = json.loads(out.read_text()) if out.exists() else []
     if not any(r["row"] == "gold utility (reference)" for r in done):
         done.insert(0, gold_row(args.n_prompts))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(done, indent=2) + "\n")
     for name in [n for n in ROWS if not args.rows or n in args.rows.split(",")]:
         if any(r["row"] == name for r in done):
             continue
         print(f"== {name}", flush=True)
-        done.append(run_row(name, ROWS[name], args.n_prompts, Path(args.runs)))
+        done.append(run_row(name, ROWS[name], args.n_prompts, Path(args.runs), args.reaudit))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(done, indent=2) + "\n")
 

@@ -285,9 +285,9 @@ def test_render_lists_failures_with_both_scores_then_the_pass_rate(tmp_path: Pat
 
 
 def test_scorer_output_is_checked(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="returned 3 scores for 4 inputs"):
+    with pytest.raises(ModelError, match="returned 3 rewards for 4 inputs"):
         run_suite(ShortScorer(), tiny_suite(tmp_path))
-    with pytest.raises(ModelError, match="non-finite score for check 'sum'"):
+    with pytest.raises(ModelError, match="NaN or infinite reward"):
         run_suite(DictScorer({"4": math.nan, "5": 1.0, "Hi!": 2.0, "No.": 0.0}), tiny_suite(tmp_path))
 
 

@@ -7,55 +7,24 @@ call lets a model batch across probes.
 
 from __future__ import annotations
 
-import math
 import random
 import statistics
 from collections.abc import Sequence
-from typing import Protocol
 
 from rewardlab.audit.length import length_bias
 from rewardlab.audit.probes import DEFAULT_PROBES, Example, Probe, ProbeResult, probe_severity
 from rewardlab.audit.report import AuditReport
 from rewardlab.audit.stats import mean_estimate
 from rewardlab.audit.text import word_count
-from rewardlab.data.records import Comparison, Prompt, prompt_text
-from rewardlab.errors import ConfigError, DataError, ModelError
+from rewardlab.data.records import Comparison, prompt_text
+from rewardlab.errors import ConfigError, DataError
+from rewardlab.scoring import DistinctInputs, SupportsScore
 
 __all__ = ["MAX_EXAMPLES", "SupportsScore", "run_probes"]
 
+
 #: Examples kept per probe: the largest positive Δ.
 MAX_EXAMPLES = 3
-
-
-class SupportsScore(Protocol):
-    """Anything with rewardlab's ``score`` call (every rewardlab model, or a plain function object)."""
-
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
-
-
-class _Texts:
-    """Distinct (prompt, response) inputs, in first-seen order, each with an index."""
-
-    def __init__(self) -> None:
-        self.index: dict[tuple[str, str], int] = {}
-        self.prompts: list[Prompt] = []
-        self.responses: list[str] = []
-
-    def add(self, prompt: Prompt, response: str) -> int:
-        key = (prompt_text(prompt), response)
-        if key not in self.index:
-            self.index[key] = len(self.responses)
-            self.prompts.append(prompt)
-            self.responses.append(response)
-        return self.index[key]
-
-    def score(self, scorer: SupportsScore, batch_size: int) -> list[float]:
-        rewards = [float(r) for r in scorer.score(self.prompts, self.responses, batch_size=batch_size)]
-        if len(rewards) != len(self.responses):
-            raise ModelError(f"the scorer returned {len(rewards)} rewards for {len(self.responses)} responses")
-        if not all(math.isfinite(r) for r in rewards):
-            raise ModelError("the scorer returned a NaN or infinite reward; check the model and its inputs")
-        return rewards
 
 
 def _select(pairs: Sequence[Comparison], max_pairs: int | None, seed: int) -> tuple[list[Comparison], int]:
@@ -79,7 +48,7 @@ def _check_probes(probes: Sequence[Probe]) -> None:
 
 def _result(
     probe: Probe, pairs: Sequence[Comparison], r: list[float], base: list[tuple[int, int]],
-    moved: list[tuple[int, int]], texts: _Texts, reward_std: float,
+    moved: list[tuple[int, int]], texts: DistinctInputs, reward_std: float,
 ) -> ProbeResult:
     """A probe's numbers from rewards ``r``, original indices ``base`` and transformed ``moved``."""
     deltas = [(r[mj] - r[bj]) - (r[mc] - r[bc]) for (bc, bj), (mc, mj) in zip(base, moved)]
@@ -120,7 +89,7 @@ def run_probes(
     """
     _check_probes(probes)
     kept, n_ties = _select(pairs, max_pairs, seed)
-    texts = _Texts()
+    texts = DistinctInputs()
     base = [(texts.add(p.prompt, p.chosen), texts.add(p.prompt, p.rejected)) for p in kept]
     n_originals = len(texts.responses)
     moved = {
@@ -131,7 +100,7 @@ def run_probes(
         ]
         for probe in probes
     }
-    r = texts.score(scorer, batch_size)
+    r = texts.score(scorer, batch_size=batch_size)
     originals = r[:n_originals]
     reward_std = statistics.pstdev(originals) if len(originals) > 1 else 0.0
     if reward_std == 0 and len(r) > 1:

@@ -14,12 +14,13 @@ from typing import Any
 
 import torch
 
-from rewardlab.data.records import Comparison, Prompt, prompt_text
+from rewardlab.data.records import Comparison
 from rewardlab.errors import DataError
 from rewardlab.eval.calibration import expected_calibration_error, fit_temperature, reliability_bins
 from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
 from rewardlab.eval.verdict import verdict
 from rewardlab.models.reward_model import RewardModel
+from rewardlab.scoring import DistinctInputs
 
 __all__ = ["EvalReport", "evaluate", "evaluate_scores", "score_comparisons"]
 
@@ -54,23 +55,10 @@ def score_comparisons(
     model: RewardModel, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "fp32"
 ) -> list[ScoredPair]:
     """Rewards for both sides of every comparison; each distinct input is scored once."""
-    keys: dict[tuple[str, str], int] = {}
-    prompts: list[Prompt] = []
-    responses: list[str] = []
-    for r in records:
-        for response in (r.chosen, r.rejected):
-            key = (prompt_text(r.prompt), response)
-            if key not in keys:
-                keys[key] = len(prompts)
-                prompts.append(r.prompt)
-                responses.append(response)
-    scores = model.score(prompts, responses, batch_size=batch_size, precision=precision)
-    out = []
-    for r in records:
-        c = scores[keys[(prompt_text(r.prompt), r.chosen)]]
-        j = scores[keys[(prompt_text(r.prompt), r.rejected)]]
-        out.append(ScoredPair(r, c, j))
-    return out
+    inputs = DistinctInputs()
+    rows = [(inputs.add(r.prompt, r.chosen), inputs.add(r.prompt, r.rejected)) for r in records]
+    scores = inputs.score(model, batch_size=batch_size, precision=precision)
+    return [ScoredPair(r, scores[c], scores[j]) for r, (c, j) in zip(records, rows)]
 
 
 def _cross_fitted_diffs(pairs: Sequence[ScoredPair], seed: int) -> tuple[torch.Tensor, torch.Tensor, float]:

@@ -17,14 +17,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from rewardlab.data.records import Prompt, prompt_text
+from rewardlab.data.records import Prompt
 from rewardlab.data.sources import open_source
-from rewardlab.errors import DataError, ModelError
+from rewardlab.errors import DataError
 from rewardlab.eval.rewardbench import _check_reward, _mostly_known, _plain
+from rewardlab.scoring import DistinctInputs, SupportsScore
 
 __all__ = [
     "RB2_SUBSETS",
@@ -259,31 +260,14 @@ def _texts(row: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-class Scorer(Protocol):
-    """Anything that rewards (prompt, response) pairs, such as :class:`rewardlab.models.RewardModel`."""
-
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
+Scorer = SupportsScore  # anything with ``score(prompts, responses, *, batch_size)``
 
 
 def score_rewardbench2(model: Scorer, records: Sequence[RB2Record], *, batch_size: int = 32) -> list[BestOfNScores]:
     """Reward every response of every prompt, scoring each distinct (prompt, response) once."""
-    index: dict[tuple[str, str], int] = {}
-    prompts: list[Prompt] = []
-    responses: list[str] = []
-    for r in records:
-        for response in (*r.chosen, *r.rejected):
-            key = (prompt_text(r.prompt), response)
-            if key not in index:
-                index[key] = len(prompts)
-                prompts.append(r.prompt)
-                responses.append(response)
-    rewards = model.score(prompts, responses, batch_size=batch_size)
-    if len(rewards) != len(prompts):
-        raise ModelError(f"the model returned {len(rewards)} rewards for {len(prompts)} inputs")
-    out = []
-    for r in records:
-        text = prompt_text(r.prompt)
-        chosen = [float(rewards[index[(text, c)]]) for c in r.chosen]
-        rejected = [float(rewards[index[(text, j)]]) for j in r.rejected]
-        out.append(BestOfNScores(r.subset, r.id, chosen, rejected))
-    return out
+    inputs = DistinctInputs()
+    rows = [([inputs.add(r.prompt, c) for c in r.chosen], [inputs.add(r.prompt, j) for j in r.rejected])
+            for r in records]
+    rewards = inputs.score(model, batch_size=batch_size)
+    return [BestOfNScores(r.subset, r.id, [rewards[i] for i in chosen], [rewards[i] for i in rejected])
+            for r, (chosen, rejected) in zip(records, rows)]

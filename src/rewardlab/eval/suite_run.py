@@ -6,22 +6,18 @@ on those scores. The suite types and their strict loading are in :mod:`rewardlab
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from rewardlab.data.records import Prompt, prompt_text
-from rewardlab.errors import ModelError
+from rewardlab.data.records import prompt_text
 from rewardlab.eval.suites import Check, PairCheck, Suite
+from rewardlab.scoring import DistinctInputs, SupportsScore
 
 __all__ = ["CheckResult", "SuiteResult", "SuiteScorer", "render_suite", "run_suite"]
 
 
-class SuiteScorer(Protocol):
-    """Anything that scores (prompt, response) pairs, such as every rewardlab model."""
-
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
+SuiteScorer = SupportsScore  # kept for readers of the suite API
 
 
 @dataclass(frozen=True)
@@ -108,24 +104,15 @@ def run_suite(
     ``score_options`` go to ``scorer.score`` as keywords (e.g. ``{"normalize": True}``,
     which threshold checks written for normalized rewards need).
     """
-    index: dict[tuple[Prompt, str], int] = {}
-    for check in suite.checks:
-        texts = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response,)
-        for text in texts:
-            index.setdefault((check.prompt, text), len(index))
-    keys = list(index)
-    scores = scorer.score([k[0] for k in keys], [k[1] for k in keys], batch_size=batch_size,
-                          **dict(score_options or {}))
-    if len(scores) != len(keys):
-        raise ModelError(f"the scorer returned {len(scores)} scores for {len(keys)} inputs; it must return one "
-                         "score per (prompt, response)")
-    results = []
+    inputs = DistinctInputs()
+    rows = []
     for check in suite.checks:
         a_text, b_text = (check.better, check.worse) if isinstance(check, PairCheck) else (check.response, None)
-        a = float(scores[index[(check.prompt, a_text)]])
-        b = None if b_text is None else float(scores[index[(check.prompt, b_text)]])
-        if not math.isfinite(a) or (b is not None and not math.isfinite(b)):
-            raise ModelError(f"the scorer returned a non-finite score for check {check.id!r}; check the model")
+        rows.append((inputs.add(check.prompt, a_text), None if b_text is None else inputs.add(check.prompt, b_text)))
+    scores = inputs.score(scorer, batch_size=batch_size, **dict(score_options or {}))
+    results = []
+    for check, (ia, ib) in zip(suite.checks, rows):
+        a, b = scores[ia], None if ib is None else scores[ib]
         results.append(CheckResult(check, a, b, _passes(check, a, b)))
     return SuiteResult(suite, tuple(results))
 

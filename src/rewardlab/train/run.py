@@ -161,6 +161,9 @@ def run_training(
                    "lengths": {k: v.summary() for k, v in lengths.items()}}
         (run / "data_report.json").write_text(json.dumps(summary, indent=2))
     annotators, scale, extra = _setup_heads(model, cfg, data)
+    if cfg.debias.length == "odin":
+        log("note: debias.length=odin is experimental: on MiniLM its quality head collapsed (BENCHMARKS.md, "
+            "issue 4); debias.length=covariate is the measured length mitigation")
     peft_model = None
     if cfg.model.method == "lora":
         from rewardlab.models.lora import apply_lora
