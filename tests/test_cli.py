@@ -175,3 +175,19 @@ def test_a_bad_suite_fails_before_training(tmp_path: Path, capsys: pytest.Captur
     assert main(["train", "--out", str(tmp_path / "run"), "--set", "audit.suite=/no/such/suite.yaml"]) == 2
     assert "suite" in capsys.readouterr().err
     assert not (tmp_path / "run" / "model").exists()
+
+
+def test_score_through_a_running_server_matches_local_scoring(trained: Path, tmp_path: Path) -> None:
+    from rewardlab.serve import BackgroundServer, ServeConfig, create_app
+
+    rows = [{"prompt": "What is 2 + 2?", "response": f"It is {i}.", "id": f"r{i}"} for i in range(5)]
+    src = tmp_path / "responses.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    local, remote = tmp_path / "local.jsonl", tmp_path / "remote.jsonl"
+    assert main(["score", str(trained / "model"), str(src), "--out", str(local), "--precision", "fp32"]) == 0
+    cfg = ServeConfig(port=0, precision="fp32")
+    with BackgroundServer(create_app(str(trained / "model"), cfg, wait_for_model=True), cfg) as server:
+        assert main(["score", "--server", server.url, str(src), "--out", str(remote)]) == 0
+    got = [json.loads(line)["reward"] for line in remote.read_text().splitlines()]
+    want = [json.loads(line)["reward"] for line in local.read_text().splitlines()]
+    assert got == pytest.approx(want, abs=1e-5)

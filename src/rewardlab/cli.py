@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import __version__
-from rewardlab.errors import RewardLabError
+from rewardlab.errors import ConfigError, RewardLabError
 
 __all__ = ["main"]
 
@@ -271,7 +272,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from rewardlab.data.responses import first_row, is_response_row, load_responses
     from rewardlab.models import load_model
 
-    model = load_model(args.model)
+    if args.server:
+        from rewardlab.serve import RemoteScorer, ServeClient
+
+        if args.data is not None:
+            raise ConfigError("with --server give only DATA: the server holds the model")
+        args.data = args.model
+        model: Any = RemoteScorer(ServeClient(args.server, api_key=os.environ.get("REWARDLAB_API_KEY")))
+    elif args.data is None:
+        raise ConfigError("give MODEL and DATA, or --server URL and DATA")
+    else:
+        model = load_model(args.model)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     if is_response_row(first_row(args.data)):
@@ -295,6 +306,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
     Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
     seconds = time.perf_counter() - t0
     print(f"scored {n} responses in {seconds:.1f}s ({n / max(seconds, 1e-9):.1f}/s) -> {args.out}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from rewardlab.config import load_config
+    from rewardlab.serve import ServeConfig, serve
+
+    overrides = list(args.set or [])
+    overrides += [f"host={args.host}"] if args.host is not None else []
+    overrides += [f"port={args.port}"] if args.port is not None else []
+    serve(args.model, load_config(ServeConfig, args.config, overrides), log_level=args.log_level)
     return 0
 
 
@@ -365,10 +387,22 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("score", help="score responses (or both sides of pairs) to JSONL, in input order")
-    data_opts(sc)
+    data_opts(sc, optional_data=True)
     sc.add_argument("--out", required=True, help="output JSONL")
     sc.add_argument("--normalize", action="store_true", help="apply the model's saved reward statistics")
+    sc.add_argument("--server", metavar="URL", help="score through a running `rewardlab serve` and give only "
+                    "DATA (the API key from REWARDLAB_API_KEY)")
     sc.set_defaults(func=_cmd_score)
+
+    sv = sub.add_parser("serve", help="serve a reward model over HTTP with dynamic batching (docs/serve.md)")
+    sv.add_argument("model", help="model directory")
+    sv.add_argument("--host", help="bind address (default 127.0.0.1; API keys from REWARDLAB_API_KEYS)")
+    sv.add_argument("--port", type=int, help="port (default 8000)")
+    sv.add_argument("--config", help="YAML file of ServeConfig fields")
+    sv.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="ServeConfig override, e.g. on_overlong=truncate or max_wait_ms=2")
+    sv.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    sv.set_defaults(func=_cmd_serve)
     return p
 
 

@@ -1,0 +1,205 @@
+"""Backends: what the server needs from a loaded model, over rewardlab's own scoring code.
+
+A backend formats and tokenizes inputs (on the request path) and scores a batch of them
+(on the model thread). It adds no maths of its own: a ``RewardModel`` is scored with
+``output_ids``/``combine_outputs``, an ensemble with its members' ``score_ids`` and
+``aggregate_rewards``, an embedding-head model with its embedder and head, so the server's
+rewards are the ones ``model.score`` returns for the same inputs (DESIGN invariants 1-3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+from rewardlab.data.records import Prompt
+from rewardlab.errors import ModelError
+from rewardlab.serve.packing import plan_forwards
+
+__all__ = ["Backend", "ModelBackend", "Scored", "make_backend", "resolve_device", "tokenize_texts"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One input's result: the reward, the ensemble spread, and named head outputs when there are several."""
+
+    reward: float
+    spread: float | None = None
+    attributes: dict[str, float] | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The model side of the server. ``forward`` runs on one thread, one batch at a time."""
+
+    kind: str
+    max_length: int
+    pad_text: str | None  # the pad token's text (stripped from the ends of OpenRLHF queries)
+    lock: threading.Lock  # held around every tokenizer use (HF fast tokenizers are not re-entrant)
+
+    def format(self, prompt: Prompt, response: str) -> str: ...
+
+    def tokenize(self, texts: Sequence[str], *, truncate: bool) -> list[list[int]]: ...
+
+    def payload(self, text: str, ids: list[int]) -> Any: ...
+
+    def forward(self, payloads: list[Any]) -> list[Scored]: ...
+
+    def normalize(self, rewards: Sequence[float]) -> list[float] | None: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+
+def resolve_device(requested: str) -> torch.device:
+    """``auto`` is the first CUDA device when there is one, else the CPU."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError as exc:
+        raise ModelError(f"serve.device {requested!r} is not a torch device (try auto, cpu or cuda:0)") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelError(f"serve.device is {requested!r} but CUDA is not available; use auto or cpu")
+    return device
+
+
+def tokenize_texts(tokenizer: Any, add_special_tokens: bool, max_length: int, texts: Sequence[str], *,
+                   truncate: bool) -> list[list[int]]:
+    """Token ids of model-input texts, with exactly the tokenizer call of ``RewardModel.encode``.
+
+    ``RewardModel.encode`` formats and tokenizes in one step; the server needs the second half
+    alone (OpenRLHF sends texts that are already formatted). A test pins the two together.
+    """
+    if not texts:
+        return []
+    enc = tokenizer(list(texts), add_special_tokens=add_special_tokens, truncation=truncate,
+                    max_length=max_length if truncate else None, verbose=truncate)
+    return [list(ids) for ids in enc["input_ids"]]
+
+
+class ModelBackend:
+    """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel`` behind the Backend protocol."""
+
+    def __init__(self, model: Any, *, precision: str = "fp32", device: str = "auto",
+                 forward_batch_size: int = 0, forward_overhead_tokens: int | None = None) -> None:
+        from rewardlab.models.embedding_model import EmbeddingRewardModel
+        from rewardlab.models.ensemble import RewardEnsemble
+        from rewardlab.models.reward_model import RewardModel
+
+        self.model = model
+        self.precision = precision
+        self.lock = threading.Lock()
+        self.device = resolve_device(device)
+        # 0: CPU forwards of 16 (compute-bound, padding is waste); elsewhere, each batch in one forward.
+        cpu = self.device.type == "cpu"
+        self.forward_batch_size: int | None = forward_batch_size or (16 if cpu else None)
+        # The fixed cost of one forward in token-steps (packing.py): small on a CPU, prohibitive elsewhere.
+        self.forward_overhead_tokens = forward_overhead_tokens if forward_overhead_tokens is not None else (
+            64 if cpu else 1 << 40)
+        if isinstance(model, RewardModel):
+            self.kind = "reward_model"
+            model.to(self.device)
+            self.tokenizer = model.tokenizer
+        elif isinstance(model, RewardEnsemble):
+            if not getattr(model, "_shared_inputs", False):
+                raise ModelError("serving an ensemble needs members that share one tokenizer, input format and "
+                                 "max_length (members of one backbone do); score this one offline")
+            self.kind = "ensemble"
+            for member in model.members:
+                member.to(self.device)
+            self.tokenizer = model.tokenizer
+        elif isinstance(model, EmbeddingRewardModel):
+            self.kind = "embedding_head"
+            model.embedder.to(self.device)
+            model.embedder.cache = None  # the server keeps no on-disk copy of what users send
+            self.tokenizer = model.embedder.tokenizer
+        else:
+            raise ModelError(f"cannot serve a {type(model).__name__}; load a model directory with "
+                             "rewardlab.models.load_model")
+        self.max_length = int(model.max_length)
+        self.pad_text = self.tokenizer.pad_token
+        self.add_special_tokens = bool(model.input_format.add_special_tokens)
+        self.has_statistics = bool(model.metadata.get("normalization"))
+
+    def format(self, prompt: Prompt, response: str) -> str:
+        return str(self.model.format(prompt, response))
+
+    def tokenize(self, texts: Sequence[str], *, truncate: bool) -> list[list[int]]:
+        with self.lock:
+            return tokenize_texts(self.tokenizer, self.add_special_tokens, self.max_length, texts, truncate=truncate)
+
+    def payload(self, text: str, ids: list[int]) -> Any:
+        """What ``forward`` reads for one input: token ids (the embedder re-tokenizes its texts itself)."""
+        return text if self.kind == "embedding_head" else ids
+
+    def forward(self, payloads: list[Any]) -> list[Scored]:
+        """Score one batch, cut into forwards of similar lengths (``plan_forwards``), in input order."""
+        if self.kind == "embedding_head":
+            n = min(len(payloads), self.forward_batch_size or len(payloads))
+            with self.lock:  # the embedder tokenizes (and sorts by length) inside embed_texts
+                emb = self.model.embedder.embed_texts(payloads, batch_size=n, precision=self.precision)
+            return [Scored(float(r)) for r in self.model.head.predict(emb)]
+        out: list[Scored] = [Scored(0.0)] * len(payloads)
+        groups = plan_forwards([len(p) for p in payloads], overhead_tokens=self.forward_overhead_tokens,
+                               max_size=self.forward_batch_size or len(payloads) or 1)
+        for group in groups:
+            for i, scored in zip(group, self._forward_ids([payloads[i] for i in group])):
+                out[i] = scored
+        return out
+
+    def _forward_ids(self, payloads: list[list[int]]) -> list[Scored]:
+        """One padded forward (per member) through the model's own scoring code."""
+        n = len(payloads)
+        if self.kind == "reward_model":
+            outputs = self.model.output_ids(payloads, batch_size=n, precision=self.precision)
+            rewards = self.model.combine_outputs(outputs).tolist()
+            names = self.model.head_names
+            if len(names) == 1:
+                return [Scored(float(r)) for r in rewards]
+            return [Scored(float(r), attributes=dict(zip(names, map(float, row))))
+                    for r, row in zip(rewards, outputs.tolist())]
+        if self.kind == "ensemble":
+            from rewardlab.models.ensemble import aggregate_rewards
+
+            rows = [m.score_ids(payloads, batch_size=n, precision=self.precision) for m in self.model.members]
+            member = torch.tensor(rows, dtype=torch.float64)
+            agg = aggregate_rewards(member, self.model.aggregate, self.model.lam).tolist()
+            spread = member.std(0, unbiased=False).tolist()
+            return [Scored(float(r), spread=float(s)) for r, s in zip(agg, spread)]
+        raise ModelError(f"a {self.kind} model is not scored from token ids")  # pragma: no cover
+
+    def warmup(self) -> None:
+        """One tiny forward at startup, so the first request does not pay for lazy initialisation."""
+        text = self.format("Hello", "Hello!")
+        self.forward([self.payload(text, self.tokenize([text], truncate=True)[0])])
+
+    def normalize(self, rewards: Sequence[float]) -> list[float] | None:
+        """Normalized rewards by the model's saved statistics, or None when it has none."""
+        return list(self.model.normalize(rewards)) if self.has_statistics else None
+
+    def info(self) -> dict[str, Any]:
+        model = self.model
+        info: dict[str, Any] = {
+            "kind": self.kind, "input_format": model.input_format.kind, "max_length": self.max_length,
+            "normalization": self.has_statistics, "device": str(self.device), "precision": self.precision,
+            "forward_batch_size": self.forward_batch_size,  # null: each batch in one forward
+            "forward_overhead_tokens": self.forward_overhead_tokens,
+        }
+        if self.kind == "ensemble":
+            info.update(members=len(model.members), aggregate=model.aggregate, lam=model.lam)
+        if self.kind == "reward_model" and len(model.head_names) > 1:
+            info["heads"] = list(model.head_names)
+        return info
+
+
+def make_backend(model: Any, *, precision: str, device: str, forward_batch_size: int = 0,
+                 forward_overhead_tokens: int | None = None) -> Backend:
+    """A backend for ``model``; a ready-made Backend (e.g. a test double) is returned as it is."""
+    if isinstance(model, Backend):
+        return model
+    return ModelBackend(model, precision=precision, device=device, forward_batch_size=forward_batch_size,
+                        forward_overhead_tokens=forward_overhead_tokens)

@@ -1,0 +1,207 @@
+"""The server's state across requests: the model (loaded at startup), the batcher, readiness.
+
+States: ``loading`` -> ``ready`` (or ``failed``) -> ``draining`` at shutdown. Only ``ready``
+takes work; the others answer 503 so a load balancer routes around this replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from rewardlab.serve.backend import Backend, Scored, make_backend
+from rewardlab.serve.batcher import Batcher
+from rewardlab.serve.config import ServeConfig
+from rewardlab.serve.errors import ServeError
+from rewardlab.serve.inputs import Pairs, Prepared, format_pairs, prepare
+from rewardlab.serve.metrics import ServeMetrics
+
+__all__ = ["ModelFailed", "ModelSource", "NotReady", "RequestTimeout", "Runtime", "load_for_serving"]
+
+log = logging.getLogger("rewardlab.serve")
+
+ModelSource = Any  # a loaded model or Backend, a model directory, or a zero-argument loader
+
+
+class NotReady(ServeError):
+    """The model is still loading, failed to load, or the server is draining (HTTP 503)."""
+
+    kind = "not_ready"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=503)
+
+
+class RequestTimeout(ServeError):
+    """A request was not answered within ``request_timeout_s`` (HTTP 504)."""
+
+    kind = "timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=504)
+
+
+class ModelFailed(ServeError):
+    """The model raised on this request's inputs (HTTP 500); other requests are unaffected."""
+
+    kind = "model_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=500)
+
+
+def load_for_serving(path: str | os.PathLike[str]) -> Any:
+    """Load a model directory for serving (an embedding-head model gets no on-disk embedding cache)."""
+    from rewardlab.models import load_model
+    from rewardlab.models.embedding_model import EmbeddingRewardModel, is_embedding_model_dir
+
+    if is_embedding_model_dir(path):
+        return EmbeddingRewardModel.from_pretrained(path, cache=None)
+    return load_model(path)
+
+
+class Runtime:
+    """Owns the backend, the batcher and the worker threads of one app."""
+
+    def __init__(self, source: ModelSource, config: ServeConfig, *, wait_for_model: bool | None = None) -> None:
+        self.config = config
+        self.metrics = ServeMetrics()
+        self.state = "loading"
+        self.error: str | None = None
+        self.backend: Backend | None = None
+        self.batcher: Batcher | None = None
+        self._tokenize_pool: ThreadPoolExecutor | None = None
+        self._model_thread: ThreadPoolExecutor | None = None
+        self._load_task: asyncio.Task[None] | None = None
+        if isinstance(source, str | os.PathLike):
+            path = Path(source)
+            self._loader: Callable[[], Any] = lambda: load_for_serving(path)
+            self._background = True
+        elif callable(source) and not hasattr(source, "score") and not isinstance(source, Backend):
+            self._loader, self._background = source, True
+        else:
+            self._loader, self._background = (lambda: source), False
+        if wait_for_model is not None:
+            self._background = not wait_for_model
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Create the batcher; build the backend now (a loaded model) or in the background (a path)."""
+        cfg = self.config
+        self.state, self.error, self.backend = "loading", None, None  # an app may be started again
+        self._tokenize_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlab-tokenize")
+        # Loading, warm-up and every forward run on this one thread: on a CPU, a second thread doing
+        # torch work makes OpenMP throttle its spin-waits and costs ~20% of the forward speed.
+        self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlab-model")
+        self.batcher = Batcher(self._forward, capacity=cfg.max_queue, max_batch_size=cfg.max_batch_size,
+                               max_batch_tokens=cfg.max_batch_tokens, max_wait_s=cfg.max_wait_ms / 1000,
+                               batching=cfg.batching, on_batch=self.metrics.observe_batch,
+                               executor=self._model_thread)
+        self.metrics.watch_queue(lambda: self.batcher.queued if self.batcher else 0,
+                                 lambda: self.batcher.admitted if self.batcher else 0)
+        if self._background:
+            self._load_task = asyncio.get_running_loop().create_task(self._load(), name="rewardlab-load")
+        else:
+            await self._load()
+
+    async def _load(self) -> None:
+        try:
+            backend = await asyncio.get_running_loop().run_in_executor(self._model_thread, self._build)
+        except Exception as exc:
+            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            log.error("the model failed to load: %s", self.error)
+            return
+        if self.state == "loading":
+            self.backend, self.state = backend, "ready"
+            self.metrics.ready.set(1)
+            log.info("model ready: %s", backend.info())
+
+    def _build(self) -> Backend:
+        cfg = self.config
+        backend = make_backend(self._loader(), precision=cfg.precision, device=cfg.device,
+                               forward_batch_size=cfg.forward_batch_size,
+                               forward_overhead_tokens=cfg.forward_overhead_tokens)
+        if cfg.openrlhf_normalize and backend.normalize([0.0]) is None:
+            raise ServeError("serve.openrlhf_normalize is set but the model has no reward statistics "
+                             "(train and evaluate it with rewardlab, or unset the option)")
+        if backend.max_length > cfg.max_batch_tokens:
+            raise ServeError(f"serve.max_batch_tokens ({cfg.max_batch_tokens}) is below the model's max_length "
+                             f"({backend.max_length}); one long input would not fit a batch")
+        warmup = getattr(backend, "warmup", None)
+        if callable(warmup):
+            warmup()
+        return backend
+
+    async def wait_loaded(self) -> None:
+        """Return once loading has finished (ready or failed)."""
+        if self._load_task is not None:
+            await asyncio.shield(self._load_task)
+
+    async def stop(self) -> None:
+        """Stop taking work, let admitted requests finish (``drain_timeout_s``), release threads."""
+        self.state = "draining"
+        self.metrics.ready.set(0)
+        if self._load_task is not None and not self._load_task.done():
+            self._load_task.cancel()
+        if self.batcher is not None:
+            await self.batcher.close(self.config.drain_timeout_s)
+        for pool in (self._tokenize_pool, self._model_thread):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ requests
+    def require_ready(self) -> Backend:
+        if self.state == "ready" and self.backend is not None:
+            return self.backend
+        if self.state == "failed":
+            raise NotReady(f"the model failed to load ({self.error}); see the server log")
+        if self.state == "draining":
+            raise NotReady("the server is shutting down; send the request to another replica")
+        raise NotReady("the model is still loading; retry shortly")
+
+    async def score_pairs(self, pairs: Pairs) -> tuple[Prepared, list[Scored]]:
+        """Format (prompt, response) pairs with the model's saved format, tokenize, queue and wait."""
+        backend = self.require_ready()
+        on_overlong = self.config.on_overlong
+        return await self._score(lambda: prepare(backend, format_pairs(backend, pairs), pairs.labels, on_overlong))
+
+    async def score_texts(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[Prepared, list[Scored]]:
+        """Tokenize model-input texts as they are, queue and wait."""
+        backend = self.require_ready()
+        on_overlong = self.config.on_overlong
+        return await self._score(lambda: prepare(backend, texts, labels, on_overlong))
+
+    async def _score(self, make: Callable[[], Prepared]) -> tuple[Prepared, list[Scored]]:
+        """Prepare on the tokenizer thread (the event loop stays free), then queue for the batcher.
+
+        503 when the queue is full, 504 when not answered within ``request_timeout_s``.
+        """
+        batcher = self.batcher
+        if batcher is None:
+            raise NotReady("the server has not started")
+        loop = asyncio.get_running_loop()
+        with batcher.expecting():
+            prepared = await loop.run_in_executor(self._tokenize_pool, make)
+            futures = batcher.enqueue(prepared.payloads, prepared.tokens)
+        try:
+            results = await batcher.wait(futures, self.config.request_timeout_s)
+        except asyncio.TimeoutError:
+            self.metrics.rejected.labels("timeout").inc()
+            raise RequestTimeout(f"not scored within request_timeout_s={self.config.request_timeout_s}s; "
+                                 "the server is overloaded or the request is too large") from None
+        except ServeError:
+            raise
+        except Exception as exc:  # logged by the batcher; the message holds no request text
+            raise ModelFailed(f"the model failed on this request ({type(exc).__name__}); see the server log") from exc
+        self.metrics.truncated.inc(sum(prepared.truncated))
+        return prepared, results
+
+    def _forward(self, payloads: list[Any]) -> list[Scored]:
+        if self.backend is None:
+            raise ServeError("no model is loaded")
+        return self.backend.forward(payloads)
