@@ -18,7 +18,7 @@ from rewardlab.data.records import Message
 from rewardlab.errors import ConfigError, ModelError
 from rewardlab.models import RewardModel, load_model
 from rewardlab.serve import ServeConfig, create_app
-from rewardlab.serve.backend import ModelBackend, tokenize_texts
+from rewardlab.serve.backend import ModelBackend
 from rewardlab.serve.config import resolve_api_keys
 from serve_support import PROMPTS, RESPONSES, GatedBackend, save_ensemble, save_reward_model
 
@@ -165,8 +165,7 @@ def test_embedding_head_models_are_served_without_a_disk_cache(tiny_bert_dir: Pa
 def test_server_tokenization_is_reward_model_encode(rm: RewardModel) -> None:
     texts = [rm.format(p, r) for p, r in zip(PROMPTS, RESPONSES)]
     for truncate in (True, False):
-        ids = tokenize_texts(rm.tokenizer, rm.input_format.add_special_tokens, rm.max_length, texts, truncate=truncate)
-        assert ids == rm.encode(PROMPTS, RESPONSES, truncate=truncate)
+        assert ModelBackend(rm).tokenize(texts, truncate=truncate) == rm.encode(PROMPTS, RESPONSES, truncate=truncate)
 
 
 # ---------------------------------------------------------------------------------------- OpenRLHF

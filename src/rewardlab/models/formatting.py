@@ -17,13 +17,14 @@ users can reproduce the input exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from rewardlab.data.records import Message, Prompt
 from rewardlab.errors import ConfigError, ModelError
 
-__all__ = ["PLAIN_ROLE_NAMES", "InputFormat", "format_input", "prompt_messages"]
+__all__ = ["PLAIN_ROLE_NAMES", "InputFormat", "format_input", "prompt_messages", "tokenize_texts"]
 
 PLAIN_ROLE_NAMES = {"user": "Human", "assistant": "Assistant", "system": "System"}
 
@@ -105,3 +106,23 @@ def format_input(prompt: Prompt, response: str, fmt: InputFormat, tokenizer: Any
     conversation = [*prompt_messages(prompt), {"role": "assistant", "content": response}]
     text = tokenizer.apply_chat_template(conversation, tokenize=False)
     return str(text)
+
+
+def tokenize_texts(tokenizer: Any, texts: Sequence[str], fmt: InputFormat, max_length: int, *,
+                   truncate: bool = True) -> list[list[int]]:
+    """Token ids of model-input texts (from :func:`format_input`), truncated to ``max_length`` when ``truncate``.
+
+    The one tokenizer call every model input goes through: ``RewardModel.encode`` formats and
+    then calls this; the server calls it directly for texts that arrive already formatted
+    (OpenRLHF's ``/get_reward``). Truncation keeps the end (the tokenizer's left truncation side).
+    """
+    if not texts:
+        return []
+    enc = tokenizer(
+        list(texts),
+        add_special_tokens=fmt.add_special_tokens,
+        truncation=truncate,
+        max_length=max_length if truncate else None,
+        verbose=truncate,  # measuring true lengths must not warn about sequences beyond the model's limit
+    )
+    return [list(ids) for ids in enc["input_ids"]]

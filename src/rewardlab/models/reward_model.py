@@ -21,7 +21,7 @@ from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
 from rewardlab.models.first_token import enable_first_token_final_layer
-from rewardlab.models.formatting import InputFormat, format_input
+from rewardlab.models.formatting import InputFormat, format_input, tokenize_texts
 from rewardlab.models.heads import head_linear, resize_head
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
@@ -149,16 +149,7 @@ class RewardModel(torch.nn.Module):
         if len(prompts) != len(responses):
             raise ModelError(f"got {len(prompts)} prompts but {len(responses)} responses")
         texts = [self.format(p, r) for p, r in zip(prompts, responses)]
-        if not texts:
-            return []
-        enc = self.tokenizer(
-            texts,
-            add_special_tokens=self.input_format.add_special_tokens,
-            truncation=truncate,
-            max_length=self.max_length if truncate else None,
-            verbose=truncate,  # measuring true lengths must not warn about sequences beyond the model's limit
-        )
-        return [list(ids) for ids in enc["input_ids"]]
+        return tokenize_texts(self.tokenizer, texts, self.input_format, self.max_length, truncate=truncate)
 
     @property
     def pad_id(self) -> int:

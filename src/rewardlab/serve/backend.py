@@ -18,9 +18,10 @@ import torch
 
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
+from rewardlab.models.formatting import tokenize_texts
 from rewardlab.serve.packing import plan_forwards
 
-__all__ = ["Backend", "ModelBackend", "Scored", "make_backend", "resolve_device", "tokenize_texts"]
+__all__ = ["Backend", "ModelBackend", "Scored", "make_backend", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,6 @@ def resolve_device(requested: str) -> torch.device:
     return device
 
 
-def tokenize_texts(tokenizer: Any, add_special_tokens: bool, max_length: int, texts: Sequence[str], *,
-                   truncate: bool) -> list[list[int]]:
-    """Token ids of model-input texts, with exactly the tokenizer call of ``RewardModel.encode``.
-
-    ``RewardModel.encode`` formats and tokenizes in one step; the server needs the second half
-    alone (OpenRLHF sends texts that are already formatted). A test pins the two together.
-    """
-    if not texts:
-        return []
-    enc = tokenizer(list(texts), add_special_tokens=add_special_tokens, truncation=truncate,
-                    max_length=max_length if truncate else None, verbose=truncate)
-    return [list(ids) for ids in enc["input_ids"]]
-
-
 class ModelBackend:
     """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel`` behind the Backend protocol."""
 
@@ -122,7 +109,7 @@ class ModelBackend:
                              "rewardlab.models.load_model")
         self.max_length = int(model.max_length)
         self.pad_text = self.tokenizer.pad_token
-        self.add_special_tokens = bool(model.input_format.add_special_tokens)
+        self.input_format = model.input_format
         self.has_statistics = bool(model.metadata.get("normalization"))
 
     def format(self, prompt: Prompt, response: str) -> str:
@@ -130,7 +117,7 @@ class ModelBackend:
 
     def tokenize(self, texts: Sequence[str], *, truncate: bool) -> list[list[int]]:
         with self.lock:
-            return tokenize_texts(self.tokenizer, self.add_special_tokens, self.max_length, texts, truncate=truncate)
+            return tokenize_texts(self.tokenizer, texts, self.input_format, self.max_length, truncate=truncate)
 
     def payload(self, text: str, ids: list[int]) -> Any:
         """What ``forward`` reads for one input: token ids (the embedder re-tokenizes its texts itself)."""
