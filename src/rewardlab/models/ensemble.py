@@ -64,8 +64,9 @@ class RewardEnsemble:
         self.metadata: dict[str, Any] = dict(metadata or {})
         first = self.members[0]
         self.input_format, self.max_length, self.tokenizer = first.input_format, first.max_length, first.tokenizer
-        # Members of one backbone share a tokenizer and format: tokenize once for all of them.
-        self._shared_inputs = all(m.input_format == first.input_format and m.max_length == first.max_length
+        # Members of one backbone share a tokenizer and format: tokenize once for all of them (public: the
+        # server serves only such ensembles).
+        self.shares_inputs = all(m.input_format == first.input_format and m.max_length == first.max_length
                                   and type(m.tokenizer) is type(first.tokenizer)
                                   and m.tokenizer.get_vocab() == first.tokenizer.get_vocab() for m in self.members)
 
@@ -75,7 +76,7 @@ class RewardEnsemble:
     def member_scores(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
                       precision: str = "fp32") -> torch.Tensor:
         """``[M, N]`` raw rewards of every member."""
-        if self._shared_inputs:
+        if self.shares_inputs:
             ids = self.members[0].encode(prompts, responses)
             rows = [m.score_ids(ids, batch_size=batch_size, precision=precision) for m in self.members]
         else:

@@ -92,7 +92,7 @@ class ModelBackend:
             model.to(self.device)
             self.tokenizer = model.tokenizer
         elif isinstance(model, RewardEnsemble):
-            if not getattr(model, "_shared_inputs", False):
+            if not model.shares_inputs:
                 raise ModelError("serving an ensemble needs members that share one tokenizer, input format and "
                                  "max_length (members of one backbone do); score this one offline")
             self.kind = "ensemble"
