@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rewardlab.errors import ModelError
 from rewardlab.serve.backend import Backend, Scored
 from rewardlab.serve.config import ServeConfig, resolve_api_keys
-from rewardlab.serve.errors import ServeError
+from rewardlab.serve.errors import ModelFailed, ServeError
 from rewardlab.serve.inputs import Prepared, get_reward_texts, score_request_pairs
 from rewardlab.serve.middleware import BodyLimit, RequestMetrics
-from rewardlab.serve.runtime import ModelFailed, ModelSource, Runtime
+from rewardlab.serve.runtime import ModelSource, Runtime
 from rewardlab.serve.schemas import (
     ErrorBody,
     GetRewardRequest,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rewardlab.errors import RewardLabError
 
-__all__ = ["QueueFull", "ServeError", "ShuttingDown"]
+__all__ = ["ModelFailed", "NotReady", "QueueFull", "RequestTimeout", "ServeError", "ShuttingDown"]
 
 
 class ServeError(RewardLabError):
@@ -38,3 +38,30 @@ class ShuttingDown(ServeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=503)
+
+
+class NotReady(ServeError):
+    """The model is still loading, failed to load, or the server is draining (HTTP 503)."""
+
+    kind = "not_ready"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=503)
+
+
+class RequestTimeout(ServeError):
+    """A request was not answered within ``request_timeout_s`` (HTTP 504)."""
+
+    kind = "timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=504)
+
+
+class ModelFailed(ServeError):
+    """The model raised on this request's inputs (HTTP 500); other requests are unaffected."""
+
+    kind = "model_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=500)

@@ -17,42 +17,15 @@ from typing import Any
 from rewardlab.serve.backend import Backend, Scored, make_backend
 from rewardlab.serve.batcher import Batcher
 from rewardlab.serve.config import ServeConfig
-from rewardlab.serve.errors import ServeError
+from rewardlab.serve.errors import ModelFailed, NotReady, RequestTimeout, ServeError
 from rewardlab.serve.inputs import Pairs, Prepared, format_pairs, prepare
 from rewardlab.serve.metrics import ServeMetrics
 
-__all__ = ["ModelFailed", "ModelSource", "NotReady", "RequestTimeout", "Runtime", "load_for_serving"]
+__all__ = ["ModelSource", "Runtime", "load_for_serving"]
 
 log = logging.getLogger("rewardlab.serve")
 
 ModelSource = Any  # a loaded model or Backend, a model directory, or a zero-argument loader
-
-
-class NotReady(ServeError):
-    """The model is still loading, failed to load, or the server is draining (HTTP 503)."""
-
-    kind = "not_ready"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=503)
-
-
-class RequestTimeout(ServeError):
-    """A request was not answered within ``request_timeout_s`` (HTTP 504)."""
-
-    kind = "timeout"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=504)
-
-
-class ModelFailed(ServeError):
-    """The model raised on this request's inputs (HTTP 500); other requests are unaffected."""
-
-    kind = "model_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=500)
 
 
 def load_for_serving(path: str | os.PathLike[str]) -> Any:
