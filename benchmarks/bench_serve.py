@@ -183,22 +183,33 @@ def _levels(server: ServerProcess, bodies: list[dict[str, Any]], args: argparse.
     return rows
 
 
-def _offline(model_dir: str, bodies: list[dict[str, Any]], batch_sizes: tuple[int, ...]) -> dict[str, Any]:
-    """``RewardModel.score`` on the same inputs in this process (sorted by length, the best batch size)."""
+def _offline(model_dir: str, bodies: list[dict[str, Any]], batch_sizes: tuple[int, ...],
+             overrides: list[str]) -> dict[str, Any]:
+    """``RewardModel.score`` on the same inputs in this process (sorted by length, the best batch size),
+    at the precision and on the device the servers resolve from the same config."""
+    from rewardlab.config import load_config
+    from rewardlab.models.precision import resolve_precision
+    from rewardlab.serve import ServeConfig
+    from rewardlab.serve.backend import resolve_device
     from rewardlab.serve.runtime import load_for_serving
 
+    cfg = load_config(ServeConfig, None, overrides)
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, device)
     model = load_for_serving(model_dir)
+    model.to(device)
     prompts = [b["prompt"] for b in bodies for _ in b["responses"]]
     responses = [r for b in bodies for r in b["responses"]]
     per_size = {}
     for bs in batch_sizes:
-        model.score(prompts[:bs], responses[:bs], batch_size=bs)  # warm up
+        model.score(prompts[:bs], responses[:bs], batch_size=bs, precision=precision)  # warm up
         t0 = time.perf_counter()
-        model.score(prompts, responses, batch_size=bs)
+        model.score(prompts, responses, batch_size=bs, precision=precision)
         per_size[bs] = len(responses) / (time.perf_counter() - t0)
     best = max(per_size, key=lambda k: per_size[k])
     tokens = [len(ids) for ids in model.encode(prompts, responses)]
     return {"responses": len(responses), "responses_per_s": per_size[best], "batch_size": best,
+            "precision": precision, "device": str(device),
             "per_batch_size": per_size, "mean_tokens": statistics.fmean(tokens), "max_tokens": max(tokens)}
 
 
@@ -239,7 +250,8 @@ def _markdown(result: dict[str, Any]) -> str:
     off = result["offline"]
     lines = [f"Model: `{result['model']}` · workload `{result['workload']}` (mean {off['mean_tokens']:.0f}, max "
              f"{off['max_tokens']} tokens) · {result['responses_per_request']} response(s) per request · "
-             f"{result['cpus']} CPUs · offline `RewardModel.score` (best of batch 16/64: {off['batch_size']}): "
+             f"{result['cpus']} CPUs · {off.get('precision', 'fp32')} on {off.get('device', 'cpu')} · offline "
+             f"`RewardModel.score` (best of batch {'/'.join(map(str, off['per_batch_size']))}: {off['batch_size']}): "
              f"**{result['offline']['responses_per_s']:.1f} responses/s**", "",
              "| clients | server | responses/s | p50 ms | p99 ms | errors | vs baseline | vs offline |",
              "|---:|---|---:|---:|---:|---:|---:|---:|"]
@@ -299,7 +311,7 @@ def main() -> None:
                                   "workload": args.workload,
                                   "cpus": os.cpu_count(), "requests_per_level": args.requests,
                                   "time_cap_s": args.time_cap}
-        result["offline"] = _offline(model_dir, bodies[: args.requests], (16, 64))
+        result["offline"] = _offline(model_dir, bodies[: args.requests], (16, 32, 64), args.set)
         print(json.dumps(result["offline"]), flush=True)
         for name, batching in (("batched", True), ("baseline", False)):
             server = ServerProcess(model_dir, batching=batching, overrides=args.set)

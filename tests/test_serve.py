@@ -37,7 +37,8 @@ def rm(rm_dir: Path) -> RewardModel:
 
 @pytest.fixture(scope="module")
 def client(rm: RewardModel) -> Iterator[TestClient]:
-    with TestClient(create_app(rm, ServeConfig(max_responses_per_request=8, max_text_chars=400))) as c:
+    cfg = ServeConfig(precision="fp32", max_responses_per_request=8, max_text_chars=400)
+    with TestClient(create_app(rm, cfg)) as c:
         yield c
 
 
@@ -98,14 +99,14 @@ def test_normalized_rewards_use_the_saved_statistics(client: TestClient, rm: Rew
 
 def test_a_model_without_statistics_returns_null_normalized_rewards(tiny_bert_dir: Path, tmp_path: Path) -> None:
     model = load_model(save_reward_model(tiny_bert_dir, tmp_path / "plain"))
-    with TestClient(create_app(model)) as c:
+    with TestClient(create_app(model, ServeConfig(precision="fp32"))) as c:
         result = c.post("/v1/score", json={"prompt": "hi", "response": "hello"}).json()["results"][0]
     assert result["normalized_rewards"] is None
 
 
 def test_ensembles_return_the_aggregate_and_the_spread(tiny_bert_dir: Path, tmp_path: Path) -> None:
     ensemble = load_model(save_ensemble(tiny_bert_dir, tmp_path / "ens"))
-    with TestClient(create_app(ensemble)) as c:
+    with TestClient(create_app(ensemble, ServeConfig(precision="fp32"))) as c:
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
         info = c.get("/v1/model").json()["model"]
         openrlhf = c.post("/get_reward", json={"query": [ensemble.format(PROMPTS[0], r) for r in RESPONSES]}).json()
@@ -120,7 +121,7 @@ def test_a_decoder_reward_model_serves_the_same_scores(tiny_decoder_dir: Path) -
     from serve_support import tiny_reward_model
 
     model = tiny_reward_model(tiny_decoder_dir)
-    with TestClient(create_app(model)) as c:
+    with TestClient(create_app(model, ServeConfig(precision="fp32"))) as c:
         body = {"items": [{"prompt": p, "response": r} for p, r in zip(PROMPTS, RESPONSES)]}
         served = [r["rewards"][0] for r in c.post("/v1/score", json=body).json()["results"]]
     assert served == pytest.approx(model.score(PROMPTS, RESPONSES), abs=1e-5)
@@ -131,7 +132,7 @@ def test_multi_head_models_return_every_named_output(tiny_bert_dir: Path) -> Non
 
     model = tiny_reward_model(tiny_bert_dir)
     model.set_heads(["helpfulness", "correctness"], combine=[0.7, 0.3], seed=3)
-    with TestClient(create_app(model)) as c:
+    with TestClient(create_app(model, ServeConfig(precision="fp32"))) as c:
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
     assert result["rewards"] == pytest.approx(model.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-5)
     expected = model.score_attributes([PROMPTS[0]] * 3, RESPONSES)
@@ -152,7 +153,7 @@ def test_embedding_head_models_are_served_without_a_disk_cache(tiny_bert_dir: Pa
     trained, _ = train_embedding_head(pairs, EmbeddingConfig(cache_dir=str(tmp_path / "train-cache"), epochs=2),
                                       backbone=str(tiny_bert_dir), max_length=64, seed=0, log=lambda _: None)
     trained.save_pretrained(tmp_path / "emb")
-    app = create_app(tmp_path / "emb")
+    app = create_app(tmp_path / "emb", ServeConfig(precision="fp32"))
     with TestClient(app) as c:
         c.portal.call(app.state.runtime.wait_loaded)
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
@@ -182,14 +183,14 @@ def test_get_reward_scores_preformatted_queries_like_openrlhf_expects(client: Te
 
 
 def test_get_reward_can_return_normalized_rewards(rm: RewardModel) -> None:
-    with TestClient(create_app(rm, ServeConfig(openrlhf_normalize=True))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", openrlhf_normalize=True))) as c:
         got = c.post("/get_reward", json={"query": [rm.format(PROMPTS[0], RESPONSES[0])]}).json()["rewards"]
     assert got == pytest.approx(rm.score(PROMPTS[:1], RESPONSES[:1], normalize=True), abs=1e-5)
 
 
 def test_openrlhf_normalize_without_statistics_fails_readiness(tiny_bert_dir: Path, tmp_path: Path) -> None:
     model = load_model(save_reward_model(tiny_bert_dir, tmp_path / "plain"))
-    with TestClient(create_app(model, ServeConfig(openrlhf_normalize=True))) as c:
+    with TestClient(create_app(model, ServeConfig(precision="fp32", openrlhf_normalize=True))) as c:
         ready = c.get("/readyz")
         assert ready.status_code == 503 and "no reward statistics" in ready.json()["error"]
         assert c.post("/get_reward", json={"query": ["x"]}).status_code == 503
@@ -204,7 +205,7 @@ def test_malformed_json_is_400(client: TestClient) -> None:
 
 
 def test_bodies_over_the_limit_are_413_by_header_or_while_streaming(rm: RewardModel) -> None:
-    with TestClient(create_app(rm, ServeConfig(max_body_bytes=1000))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", max_body_bytes=1000))) as c:
         big = json.dumps({"prompt": "x", "response": "y" * 2000})
         resp = c.post("/v1/score", content=big, headers={"content-type": "application/json"})
         assert resp.status_code == 413 and _error(resp)["type"] == "body_too_large"
@@ -253,7 +254,7 @@ def test_overlong_inputs_are_422_by_default(client: TestClient) -> None:
 
 def test_truncation_when_configured_is_reported_and_matches_reward_model_score(rm: RewardModel) -> None:
     long = "the dog is bad . " * 40
-    with TestClient(create_app(rm, ServeConfig(on_overlong="truncate"))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", on_overlong="truncate"))) as c:
         body = c.post("/v1/score", json={"prompt": "x", "responses": ["short", long]}).json()
     result = body["results"][0]
     assert result["truncated"] == [False, True] and result["tokens"][1] == 64 and body["usage"]["truncated"] == 1
@@ -262,7 +263,7 @@ def test_truncation_when_configured_is_reported_and_matches_reward_model_score(r
 
 # ---------------------------------------------------------------------------------------- 401
 def test_api_keys_are_required_when_configured(rm: RewardModel) -> None:
-    cfg = ServeConfig(api_keys=("k1",), api_keys_env="TEST_SERVE_KEYS")
+    cfg = ServeConfig(precision="fp32", api_keys=("k1",), api_keys_env="TEST_SERVE_KEYS")
     with TestClient(create_app(rm, cfg, environ={"TEST_SERVE_KEYS": "k2, k3"})) as c:
         body = {"prompt": "x", "response": "y"}
         missing = c.post("/v1/score", json=body)
@@ -277,7 +278,7 @@ def test_api_keys_are_required_when_configured(rm: RewardModel) -> None:
 
 
 def test_api_keys_come_from_the_environment_at_app_creation() -> None:
-    cfg = ServeConfig()
+    cfg = ServeConfig(precision="fp32")
     assert resolve_api_keys(cfg, {"REWARDLAB_API_KEYS": "a,b,,"}) == {"a", "b"}
     assert resolve_api_keys(cfg, {}) == frozenset()
 
@@ -285,7 +286,7 @@ def test_api_keys_come_from_the_environment_at_app_creation() -> None:
 # ---------------------------------------------------------------------------------------- 503 / 504
 def test_a_full_queue_answers_503_with_retry_after(rm: RewardModel) -> None:
     gated = GatedBackend(rm)
-    app = create_app(gated, ServeConfig(max_queue=2, max_responses_per_request=2, retry_after_s=3))
+    app = create_app(gated, ServeConfig(precision="fp32", max_queue=2, max_responses_per_request=2, retry_after_s=3))
     with TestClient(app) as c:
         batcher = app.state.runtime.batcher
 
@@ -303,7 +304,7 @@ def test_a_full_queue_answers_503_with_retry_after(rm: RewardModel) -> None:
 
 def test_a_request_not_answered_in_time_is_504(rm: RewardModel) -> None:
     gated = GatedBackend(rm)
-    with TestClient(create_app(gated, ServeConfig(request_timeout_s=0.2))) as c:
+    with TestClient(create_app(gated, ServeConfig(precision="fp32", request_timeout_s=0.2))) as c:
         resp = c.post("/v1/score", json={"prompt": "x", "response": "y"})
         gated.gate.set()
         assert resp.status_code == 504 and _error(resp)["type"] == "timeout"
@@ -317,7 +318,7 @@ def test_readyz_is_503_until_the_model_is_loaded(rm: RewardModel) -> None:
         release.wait(30)
         return rm
 
-    app = create_app(slow_loader)
+    app = create_app(slow_loader, ServeConfig(precision="fp32"))
     with TestClient(app) as c:
         assert c.get("/healthz").status_code == 200
         ready = c.get("/readyz")
@@ -331,7 +332,7 @@ def test_readyz_is_503_until_the_model_is_loaded(rm: RewardModel) -> None:
 
 
 def test_a_model_that_fails_to_load_keeps_readyz_503_with_the_reason(tmp_path: Path) -> None:
-    app = create_app(tmp_path / "missing")
+    app = create_app(tmp_path / "missing", ServeConfig(precision="fp32"))
     with TestClient(app) as c:
         c.portal.call(app.state.runtime.wait_loaded)
         ready = c.get("/readyz").json()
@@ -342,7 +343,7 @@ def test_a_model_that_fails_to_load_keeps_readyz_503_with_the_reason(tmp_path: P
 def test_a_failing_input_fails_only_its_own_request(rm: RewardModel) -> None:
     gated = GatedBackend(rm, fail_on="poison")
     gated.gate.set()
-    app = create_app(gated, ServeConfig(max_wait_ms=50))
+    app = create_app(gated, ServeConfig(precision="fp32", max_wait_ms=50))
     with TestClient(app, raise_server_exceptions=False) as c:
         results: dict[str, int] = {}
 
@@ -382,14 +383,14 @@ def test_health_ready_model_metrics_and_docs(client: TestClient) -> None:
 
 
 def test_docs_can_be_turned_off(rm: RewardModel) -> None:
-    with TestClient(create_app(rm, ServeConfig(docs=False))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", docs=False))) as c:
         assert c.get("/docs").status_code == 404 and c.get("/openapi.json").status_code == 404
 
 
 def test_no_cors_headers_unless_origins_are_configured(client: TestClient, rm: RewardModel) -> None:
     preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     assert "access-control-allow-origin" not in client.options("/v1/score", headers=preflight).headers
-    with TestClient(create_app(rm, ServeConfig(cors_origins=("https://ui.example",)))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", cors_origins=("https://ui.example",)))) as c:
         ok = c.options("/v1/score", headers={**preflight, "Origin": "https://ui.example"})
         assert ok.headers["access-control-allow-origin"] == "https://ui.example"
         other = c.post("/v1/score", json={"prompt": "x", "response": "y"}, headers={"Origin": "https://evil.example"})
@@ -423,7 +424,7 @@ def test_serve_config_rejects_bad_values_and_unknown_keys(tmp_path: Path) -> Non
 
 
 def test_max_batch_tokens_below_max_length_fails_readiness(rm: RewardModel) -> None:
-    with TestClient(create_app(rm, ServeConfig(max_batch_tokens=32))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", max_batch_tokens=32))) as c:
         assert "max_batch_tokens" in c.get("/readyz").json()["error"]
 
 
@@ -444,6 +445,30 @@ def test_waiting_for_a_model_that_cannot_load_stops_the_startup(tmp_path: Path) 
 
 
 def test_a_model_directory_loads_before_the_server_opens_when_asked(rm_dir: Path) -> None:
-    app = create_app(rm_dir, wait_for_model=True)
+    app = create_app(rm_dir, ServeConfig(precision="fp32"), wait_for_model=True)
     with TestClient(app) as c:
         assert c.get("/readyz").status_code == 200  # no waiting: startup finished loading
+
+
+# ---------------------------------------------------------------------------------------- precision
+def test_a_loaded_directory_at_bf16_stores_linear_weights_in_bf16_with_the_same_scores(rm_dir: Path) -> None:
+    app = create_app(rm_dir, ServeConfig(precision="bf16"), wait_for_model=True)
+    with TestClient(app) as c:
+        info = c.get("/v1/model").json()["model"]
+        served = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()
+    assert info["precision"] == "bf16" and info["bf16_weights"] is True
+    offline = RewardModel.from_pretrained(rm_dir)
+    assert served["results"][0]["rewards"] == offline.score([PROMPTS[0]] * 3, RESPONSES, precision="bf16")
+    assert served["results"][0]["rewards"] != pytest.approx(offline.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-6)
+
+
+def test_a_model_handed_in_is_never_changed_and_auto_precision_is_resolved(rm: RewardModel) -> None:
+    from rewardlab.models.precision import resolve_precision
+
+    before = {n: p.detach().clone() for n, p in rm.named_parameters()}
+    with TestClient(create_app(rm, ServeConfig(precision="bf16"))) as c:
+        assert c.get("/v1/model").json()["model"]["bf16_weights"] is False
+        c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES})
+    assert all(p.dtype == torch.float32 and torch.equal(p, before[n]) for n, p in rm.named_parameters())
+    with TestClient(create_app(rm)) as c:  # the default, auto: bf16 where the CPU runs it natively
+        assert c.get("/v1/model").json()["model"]["precision"] == resolve_precision("auto", torch.device("cpu"))

@@ -24,7 +24,7 @@ def rm(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RewardM
 
 @pytest.fixture(scope="module")
 def server(rm: RewardModel) -> Iterator[BackgroundServer]:
-    cfg = ServeConfig(port=0, api_keys=("secret",), max_responses_per_request=16)
+    cfg = ServeConfig(precision="fp32", port=0, api_keys=("secret",), max_responses_per_request=16)
     with BackgroundServer(create_app(rm, cfg, environ={}), cfg) as s:
         yield s
 
@@ -79,7 +79,7 @@ def test_client_errors_carry_the_status_and_the_server_message(server: Backgroun
 
 def test_the_client_retries_503_honouring_retry_after(rm: RewardModel) -> None:
     gated = GatedBackend(rm)
-    cfg = ServeConfig(port=0, max_queue=1, max_responses_per_request=1, retry_after_s=2)
+    cfg = ServeConfig(precision="fp32", port=0, max_queue=1, max_responses_per_request=1, retry_after_s=2)
     with BackgroundServer(create_app(gated, cfg, environ={}), cfg) as srv:
         holder = threading.Thread(target=lambda: httpx.post(f"{srv.url}/v1/score",
                                                             json={"prompt": "x", "response": "first"}, timeout=60))
@@ -111,7 +111,7 @@ def test_the_client_gives_up_after_its_retries_on_connection_errors() -> None:
 
 def test_stopping_the_server_finishes_in_flight_requests(rm: RewardModel) -> None:
     gated = GatedBackend(rm)
-    cfg = ServeConfig(port=0)
+    cfg = ServeConfig(precision="fp32", port=0)
     srv = BackgroundServer(create_app(gated, cfg, environ={}), cfg).start()
     status: list[int] = []
     inflight = threading.Thread(target=lambda: status.append(

@@ -12,7 +12,7 @@ import torch
 
 from rewardlab.errors import ConfigError
 
-__all__ = ["Precision", "autocast", "cpu_has_fast_bf16", "resolve_precision"]
+__all__ = ["Precision", "autocast", "cast_linear_weights", "cpu_has_fast_bf16", "resolve_precision"]
 
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -51,3 +51,28 @@ def autocast(precision: Literal["fp32", "bf16"], device: torch.device) -> Iterat
             yield
     else:
         yield
+
+
+def cast_linear_weights(module: torch.nn.Module, dtype: torch.dtype = torch.bfloat16) -> int:
+    """Store every ``nn.Linear`` weight and bias in ``dtype`` once, for inference under autocast.
+
+    bf16 autocast casts a linear layer's fp32 weight and bias to bf16 on every forward (its cast
+    cache lives only as long as one ``autocast`` block); on MiniLM that re-cast is most of a
+    batch-1 forward. Stored in bf16, they are cast once, and scores are bit-identical, because
+    autocast would have rounded them the same way. Only ``nn.Linear`` layers are touched
+    (embeddings and norms stay fp32), and a layer whose weight is shared with another kind of
+    module (tied input/output embeddings) is skipped. The module is then for bf16-autocast
+    inference only: do not train it or run it in fp32. Returns the number of layers cast.
+    """
+    elsewhere = {id(p) for m in module.modules() if not isinstance(m, torch.nn.Linear)
+                 for p in m.parameters(recurse=False)}
+    cast = 0
+    for layer in module.modules():
+        if not isinstance(layer, torch.nn.Linear):
+            continue
+        params = [p for p in (layer.weight, layer.bias) if p is not None]
+        if any(id(p) in elsewhere for p in params) or not all(p.dtype.is_floating_point for p in params):
+            continue
+        layer.to(dtype)
+        cast += 1
+    return cast

@@ -30,9 +30,29 @@ from rewardlab.models.precision import autocast, resolve_precision
 __all__ = ["RewardModel", "pad_batch"]
 
 
-def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token id lists to the longest one: ``(input_ids [B, T], attention_mask [B, T])``."""
-    width = max((len(s) for s in sequences), default=0)
+# bf16 scoring pads each batch's width up to a multiple of this (never past the model's max_length).
+# Fewer distinct shapes let oneDNN reuse its compiled kernels and AMX tiles are 16 rows: on MiniLM,
+# 98 -> 116 responses/s at batch 1 and 286 -> 312 at batch 32. fp32 is compute-bound: padding only
+# costs there (~5%), so it stays at the longest input.
+BF16_PAD_MULTIPLE = 16
+
+
+def pad_multiple(precision: str) -> int:
+    """The width multiple :func:`pad_batch` rounds scoring batches up to at this resolved precision."""
+    return BF16_PAD_MULTIPLE if precision == "bf16" else 1
+
+
+def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int, *, multiple_of: int = 1,
+              max_width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists to the longest one: ``(input_ids [B, T], attention_mask [B, T])``.
+
+    ``multiple_of`` rounds ``T`` up (extra columns are padding, masked out), but never past
+    ``max_width`` when that is given (nor below the longest sequence).
+    """
+    longest = max((len(s) for s in sequences), default=0)
+    width = -(-longest // multiple_of) * multiple_of if longest else 0
+    if max_width is not None:
+        width = max(longest, min(width, max_width))
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, seq in enumerate(sequences):
@@ -210,7 +230,8 @@ class RewardModel(torch.nn.Module):
         try:
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                ids, mask = pad_batch([sequences[i] for i in idx], self.pad_id)
+                ids, mask = pad_batch([sequences[i] for i in idx], self.pad_id,
+                                      multiple_of=pad_multiple(prec), max_width=self.max_length)
                 with autocast(prec, device):
                     values = self.outputs(ids.to(device), mask.to(device))
                 out[torch.tensor(idx)] = values.float().cpu()

@@ -19,6 +19,7 @@ import torch
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.formatting import tokenize_texts
+from rewardlab.models.precision import cast_linear_weights, resolve_precision
 from rewardlab.serve.packing import plan_forwards
 
 __all__ = ["Backend", "ModelBackend", "Scored", "make_backend", "resolve_device"]
@@ -72,21 +73,23 @@ class ModelBackend:
     """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel`` behind the Backend protocol."""
 
     def __init__(self, model: Any, *, precision: str = "fp32", device: str = "auto",
-                 forward_batch_size: int = 0, forward_overhead_tokens: int | None = None) -> None:
+                 forward_batch_size: int = 0, forward_overhead_tokens: int | None = None,
+                 cast_weights: bool = False) -> None:
         from rewardlab.models.embedding_model import EmbeddingRewardModel
         from rewardlab.models.ensemble import RewardEnsemble
         from rewardlab.models.reward_model import RewardModel
 
         self.model = model
-        self.precision = precision
         self.lock = threading.Lock()
         self.device = resolve_device(device)
-        # 0: CPU forwards of 16 (compute-bound, padding is waste); elsewhere, each batch in one forward.
-        cpu = self.device.type == "cpu"
-        self.forward_batch_size: int | None = forward_batch_size or (16 if cpu else None)
-        # The fixed cost of one forward in token-steps (packing.py): small on a CPU, prohibitive elsewhere.
+        self.precision = resolve_precision(precision, self.device)  # auto: bf16 where it runs fast
+        # CPU defaults, measured on MiniLM (BENCHMARKS.md "Serving"): fp32 forwards are compute-bound
+        # past 16 inputs and cost ~64 token-steps each beyond their tokens; bf16 (AMX) keeps gaining up
+        # to 64 inputs and its fixed cost is ~4x larger (~256). On an accelerator: one forward per batch.
+        cpu, bf16 = self.device.type == "cpu", self.precision == "bf16"
+        self.forward_batch_size: int | None = forward_batch_size or ((64 if bf16 else 16) if cpu else None)
         self.forward_overhead_tokens = forward_overhead_tokens if forward_overhead_tokens is not None else (
-            64 if cpu else 1 << 40)
+            (256 if bf16 else 64) if cpu else 1 << 40)
         if isinstance(model, RewardModel):
             self.kind = "reward_model"
             model.to(self.device)
@@ -107,6 +110,11 @@ class ModelBackend:
         else:
             raise ModelError(f"cannot serve a {type(model).__name__}; load a model directory with "
                              "rewardlab.models.load_model")
+        self.cast_layers = 0
+        if cast_weights and self.precision == "bf16":  # only a model the server loaded itself: it is changed
+            modules = ([model] if self.kind == "reward_model" else list(model.members) if self.kind == "ensemble"
+                       else [model.embedder.model])
+            self.cast_layers = sum(cast_linear_weights(m) for m in modules)
         self.max_length = int(model.max_length)
         self.pad_text = self.tokenizer.pad_token
         self.input_format = model.input_format
@@ -175,6 +183,7 @@ class ModelBackend:
             "normalization": self.has_statistics, "device": str(self.device), "precision": self.precision,
             "forward_batch_size": self.forward_batch_size,  # null: each batch in one forward
             "forward_overhead_tokens": self.forward_overhead_tokens,
+            "bf16_weights": self.cast_layers > 0,  # linear weights stored in bf16 (same scores, faster)
         }
         if self.kind == "ensemble":
             info.update(members=len(model.members), aggregate=model.aggregate, lam=model.lam)
@@ -184,9 +193,14 @@ class ModelBackend:
 
 
 def make_backend(model: Any, *, precision: str, device: str, forward_batch_size: int = 0,
-                 forward_overhead_tokens: int | None = None) -> Backend:
-    """A backend for ``model``; a ready-made Backend (e.g. a test double) is returned as it is."""
+                 forward_overhead_tokens: int | None = None, cast_weights: bool = False) -> Backend:
+    """A backend for ``model``; a ready-made Backend (e.g. a test double) is returned as it is.
+
+    ``cast_weights``: the server owns the model (it loaded it), so at bf16 its linear weights may be
+    stored in bf16 once (:func:`rewardlab.models.precision.cast_linear_weights`); a model handed in
+    by the caller is never changed.
+    """
     if isinstance(model, Backend):
         return model
     return ModelBackend(model, precision=precision, device=device, forward_batch_size=forward_batch_size,
-                        forward_overhead_tokens=forward_overhead_tokens)
+                        forward_overhead_tokens=forward_overhead_tokens, cast_weights=cast_weights)

@@ -54,7 +54,7 @@ class ServeConfig:
     drain_timeout_s: float = 30.0  # on shutdown, how long in-flight requests may take to finish
     max_connections: int = 2048  # uvicorn's limit on concurrent connections (503 beyond)
     # Model.
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 on AMX/AVX512-BF16 CPUs and bf16 GPUs
     device: str = "auto"  # auto: cuda when available, else cpu
     openrlhf_normalize: bool = False  # /get_reward returns normalized rewards (needs saved statistics)
     # Security.

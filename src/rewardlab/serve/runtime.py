@@ -51,14 +51,16 @@ class Runtime:
         self._tokenize_pool: ThreadPoolExecutor | None = None
         self._model_thread: ThreadPoolExecutor | None = None
         self._load_task: asyncio.Task[None] | None = None
+        # A path or a loader gives a model this server owns (it may store weights in bf16); a model
+        # object handed in stays the caller's and is never changed.
         if isinstance(source, str | os.PathLike):
             path = Path(source)
             self._loader: Callable[[], Any] = lambda: load_for_serving(path)
-            self._background = True
+            self._background = self._owns_model = True
         elif callable(source) and not hasattr(source, "score") and not isinstance(source, Backend):
-            self._loader, self._background = source, True
+            self._loader, self._background, self._owns_model = source, True, True
         else:
-            self._loader, self._background = (lambda: source), False
+            self._loader, self._background, self._owns_model = (lambda: source), False, False
         if wait_for_model is not None:
             self._background = not wait_for_model
 
@@ -98,7 +100,7 @@ class Runtime:
         cfg = self.config
         backend = make_backend(self._loader(), precision=cfg.precision, device=cfg.device,
                                forward_batch_size=cfg.forward_batch_size,
-                               forward_overhead_tokens=cfg.forward_overhead_tokens)
+                               forward_overhead_tokens=cfg.forward_overhead_tokens, cast_weights=self._owns_model)
         if cfg.openrlhf_normalize and backend.normalize([0.0]) is None:
             raise ServeError("serve.openrlhf_normalize is set but the model has no reward statistics "
                              "(train and evaluate it with rewardlab, or unset the option)")
