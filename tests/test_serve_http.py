@@ -142,3 +142,50 @@ def test_public_names_of_the_serve_package_resolve() -> None:
 
     for name in rewardlab.serve.__all__:
         assert getattr(rewardlab.serve, name) is not None, name
+
+
+def test_the_rewardlab_serve_command_serves_and_stops_cleanly_on_sigterm(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    import os
+    import queue
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    model_dir = save_reward_model(tiny_bert_dir, tmp_path / "rm")
+    cmd = [sys.executable, "-c", "import sys; from rewardlab.cli import main; sys.exit(main(sys.argv[1:]))",
+           "serve", str(model_dir), "--port", "0", "--precision", "fp32"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "REWARDLAB_API_KEYS": ""}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or []], daemon=True)
+    reader.start()
+    try:
+        url, deadline = None, time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            try:
+                found = re.search(r"running on (http://127\.0\.0\.1:\d+)", lines.get(timeout=1))
+            except queue.Empty:
+                assert proc.poll() is None, "rewardlab serve exited before listening"
+                continue
+            url = found.group(1) if found else None
+        assert url is not None, "rewardlab serve never said where it listens"
+        while httpx.get(f"{url}/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the model never became ready"
+            time.sleep(0.1)
+        assert httpx.get(f"{url}/v1/model").json()["model"]["precision"] == "fp32"
+        got = httpx.post(f"{url}/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()
+        want = RewardModel.from_pretrained(model_dir).score([PROMPTS[0]] * 3, RESPONSES)
+        assert got["results"][0]["rewards"] == pytest.approx(want, abs=1e-5)
+        proc.send_signal(signal.SIGTERM)  # what a process manager sends; uvicorn re-raises it once drained
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+        reader.join(timeout=10)  # stderr closed: every line is queued
+        rest = []
+        while not lines.empty():
+            rest.append(lines.get())
+        assert any("Finished server process" in line for line in rest), rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -316,6 +316,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     overrides = list(args.set or [])
     overrides += [f"host={args.host}"] if args.host is not None else []
     overrides += [f"port={args.port}"] if args.port is not None else []
+    overrides += [f"precision={args.precision}"] if args.precision is not None else []
     serve(args.model, load_config(ServeConfig, args.config, overrides), log_level=args.log_level)
     return 0
 
@@ -398,6 +399,8 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("model", help="model directory")
     sv.add_argument("--host", help="bind address (default 127.0.0.1; API keys from REWARDLAB_API_KEYS)")
     sv.add_argument("--port", type=int, help="port (default 8000)")
+    sv.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                    help="default auto: bf16 where the hardware runs it natively (as `score`), else fp32")
     sv.add_argument("--config", help="YAML file of ServeConfig fields")
     sv.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="ServeConfig override, e.g. on_overlong=truncate or max_wait_ms=2")
