@@ -186,9 +186,12 @@ def _levels(server: ServerProcess, bodies: list[dict[str, Any]], args: argparse.
 def _offline(model_dir: str, bodies: list[dict[str, Any]], batch_sizes: tuple[int, ...],
              overrides: list[str]) -> dict[str, Any]:
     """``RewardModel.score`` on the same inputs in this process (sorted by length, the best batch size),
-    at the precision and on the device the servers resolve from the same config."""
+    at the precision and on the device the servers resolve from the same config, with the same
+    bf16 weights (as ``rewardlab score`` loads a model at bf16)."""
+    import torch
+
     from rewardlab.config import load_config
-    from rewardlab.models.precision import resolve_precision
+    from rewardlab.models.precision import resolve_precision, store_bf16_weights
     from rewardlab.serve import ServeConfig
     from rewardlab.serve.backend import resolve_device
     from rewardlab.serve.runtime import load_for_serving
@@ -197,7 +200,10 @@ def _offline(model_dir: str, bodies: list[dict[str, Any]], batch_sizes: tuple[in
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
     model = load_for_serving(model_dir)
-    model.to(device)
+    if isinstance(model, torch.nn.Module):  # a RewardModel; other kinds are timed where they load (CPU)
+        model.to(device)
+    if precision == "bf16":
+        store_bf16_weights(model)
     prompts = [b["prompt"] for b in bodies for _ in b["responses"]]
     responses = [r for b in bodies for r in b["responses"]]
     per_size = {}

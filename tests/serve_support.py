@@ -44,7 +44,7 @@ class GatedBackend:
     """A real backend whose forward waits for ``gate`` (to hold work in flight deterministically)."""
 
     def __init__(self, model: Any, *, fail_on: str | None = None) -> None:
-        self.inner = ModelBackend(model)
+        self.inner = ModelBackend(model, precision="fp32")
         self.kind, self.max_length, self.pad_text = self.inner.kind, self.inner.max_length, self.inner.pad_text
         self.lock = self.inner.lock
         self.gate = threading.Event()

@@ -77,6 +77,16 @@ def test_score_keeps_input_order_for_responses_and_pairs(trained: Path, tmp_path
     assert set(row) == {"line", "chosen_reward", "rejected_reward"}
 
 
+def test_score_at_bf16_stores_bf16_weights_and_gives_the_same_scores(trained: Path, tmp_path: Path) -> None:
+    rows = [{"prompt": "What is 2 + 2?", "response": "4" * (i + 1)} for i in range(5)]
+    src, out = tmp_path / "responses.jsonl", tmp_path / "scores.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["score", str(trained / "model"), str(src), "--out", str(out), "--precision", "bf16"]) == 0
+    got = [json.loads(line)["reward"] for line in out.read_text().splitlines()]
+    model = RewardModel.from_pretrained(trained / "model")  # fp32 weights under bf16 autocast
+    assert got == model.score([r["prompt"] for r in rows], [r["response"] for r in rows], precision="bf16")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -452,7 +452,7 @@ def test_a_model_directory_loads_before_the_server_opens_when_asked(rm_dir: Path
 
 # ---------------------------------------------------------------------------------------- precision
 def test_a_loaded_directory_at_bf16_stores_linear_weights_in_bf16_with_the_same_scores(rm_dir: Path) -> None:
-    app = create_app(rm_dir, ServeConfig(precision="bf16"), wait_for_model=True)
+    app = create_app(rm_dir, ServeConfig(precision="bf16", device="cpu"), wait_for_model=True)
     with TestClient(app) as c:
         info = c.get("/v1/model").json()["model"]
         served = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()
@@ -466,9 +466,11 @@ def test_a_model_handed_in_is_never_changed_and_auto_precision_is_resolved(rm: R
     from rewardlab.models.precision import resolve_precision
 
     before = {n: p.detach().clone() for n, p in rm.named_parameters()}
-    with TestClient(create_app(rm, ServeConfig(precision="bf16"))) as c:
-        assert c.get("/v1/model").json()["model"]["bf16_weights"] is False
-        c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES})
-    assert all(p.dtype == torch.float32 and torch.equal(p, before[n]) for n, p in rm.named_parameters())
-    with TestClient(create_app(rm)) as c:  # the default, auto: bf16 where the CPU runs it natively
+    for source in (rm, lambda: rm):  # a model object, and a loader returning a model the caller shares
+        with TestClient(create_app(source, ServeConfig(precision="bf16", device="cpu"))) as c:
+            c.portal.call(c.app.state.runtime.wait_loaded)  # type: ignore[attr-defined]
+            assert c.get("/v1/model").json()["model"]["bf16_weights"] is False
+            assert c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).status_code == 200
+        assert all(p.dtype == torch.float32 and torch.equal(p, before[n]) for n, p in rm.named_parameters())
+    with TestClient(create_app(rm, ServeConfig(device="cpu"))) as c:  # the default, auto: bf16 where it is native
         assert c.get("/v1/model").json()["model"]["precision"] == resolve_precision("auto", torch.device("cpu"))

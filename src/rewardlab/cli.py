@@ -137,13 +137,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_for_scoring(path: str, precision: str) -> Any:
+    """A model loaded only to be scored: at bf16 its linear weights are stored in bf16 once (same scores)."""
+    from rewardlab.models import load_model
+    from rewardlab.models.precision import resolve_precision, scoring_device, store_bf16_weights
+
+    model = load_model(path)
+    if resolve_precision(precision, scoring_device(model)) == "bf16":
+        store_bf16_weights(model)
+    return model
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from rewardlab.errors import ConfigError
-    from rewardlab.models import load_model
 
     if args.data is None and not args.suite:
         raise ConfigError("give a data file to evaluate on, --suite FILE (or builtin:synth), or both")
-    model = load_model(args.model)
+    model = _load_for_scoring(args.model, args.precision)
     payload: dict[str, Any] = {"model": str(args.model)}
     if args.data is not None:
         payload["data"] = str(args.data)
@@ -236,7 +246,6 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from rewardlab.audit import DEFAULT_PROBES, render_audit, run_probes
     from rewardlab.data import load_comparisons
     from rewardlab.errors import ConfigError
-    from rewardlab.models import load_model
     from rewardlab.models.loading import BoundScorer
 
     probes = list(DEFAULT_PROBES)
@@ -247,7 +256,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         if unknown:
             raise ConfigError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
         probes = [known[w] for w in wanted]
-    model = load_model(args.model)
+    model = _load_for_scoring(args.model, args.precision)
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
@@ -270,7 +279,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     from rewardlab.data import load_comparisons
     from rewardlab.data.responses import first_row, is_response_row, load_responses
-    from rewardlab.models import load_model
 
     if args.server:
         from rewardlab.serve import RemoteScorer, ServeClient
@@ -282,7 +290,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     elif args.data is None:
         raise ConfigError("give MODEL and DATA, or --server URL and DATA")
     else:
-        model = load_model(args.model)
+        model = _load_for_scoring(args.model, args.precision)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     if is_response_row(first_row(args.data)):

@@ -34,7 +34,7 @@ from rewardlab.models.embedding_cache import EmbeddingCache, cache_key
 from rewardlab.models.formatting import InputFormat, format_input
 from rewardlab.models.padding import last_token_index
 from rewardlab.models.precision import autocast, resolve_precision
-from rewardlab.models.reward_model import pad_batch, pad_multiple
+from rewardlab.models.reward_model import pad_batch, pad_multiple, position_limit
 
 __all__ = ["EmbedStats", "Embedder", "Pooling", "pool_hidden", "resolve_pooling", "weights_fingerprint"]
 
@@ -254,7 +254,7 @@ class Embedder:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             ids, mask = pad_batch([seqs[i] for i in idx], pad_id, multiple_of=pad_multiple(precision),
-                                  max_width=self.max_length)
+                                  max_width=position_limit(self.model.config, self.max_length))
             with torch.inference_mode(), autocast(precision, device):
                 hidden = self.model.base_model(input_ids=ids.to(device), attention_mask=mask.to(device))
                 pooled = pool_hidden(hidden.last_hidden_state, mask.to(device), self.pooling)

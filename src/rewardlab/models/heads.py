@@ -15,7 +15,7 @@ import torch
 
 from rewardlab.errors import ModelError
 
-__all__ = ["head_linear", "resize_head"]
+__all__ = ["ensure_fp32_head", "head_linear", "resize_head"]
 
 
 def _locate(model: Any) -> tuple[Any, str, torch.nn.Linear]:
@@ -77,3 +77,31 @@ def resize_head(model: Any, outputs: int, *, init_std: float = 0.02, seed: int =
     model.config.num_labels = outputs
     model.config.id2label = {i: f"LABEL_{i}" for i in range(outputs)}
     model.config.label2id = {v: k for k, v in model.config.id2label.items()}
+
+
+_FP32_MARK = "_rewardlab_fp32_head"
+
+
+def _fp32_head_hook(module: torch.nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
+    """Recompute a head that autocast ran in bf16/fp16 in fp32 (same inputs, fp32 weights)."""
+    if output.dtype == torch.float32 or not isinstance(module, torch.nn.Linear):
+        return output
+    features = args[0]
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        bias = None if module.bias is None else module.bias.float()
+        return torch.nn.functional.linear(features.float(), module.weight.float(), bias)
+
+
+def ensure_fp32_head(model: Any) -> None:
+    """Make the final head layer run in fp32 even under low-precision autocast (idempotent).
+
+    Under bf16 autocast a linear head returns a bf16 reward: rounded to 2^-7 of its magnitude
+    (0.016 for rewards between 2 and 4), so close responses tie in best-of-n and in accuracy.
+    A forward hook recomputes the head's few outputs in fp32 from the same features, so the
+    body keeps its bf16 speed and the reward keeps fp32 resolution. In fp32 nothing changes.
+    Called on every forward because the head module can be replaced (``resize_head``, PEFT).
+    """
+    head = head_linear(model)
+    if not getattr(head, _FP32_MARK, False):
+        head.register_forward_hook(_fp32_head_hook)
+        setattr(head, _FP32_MARK, True)

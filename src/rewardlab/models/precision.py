@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from rewardlab.errors import ConfigError
 
-__all__ = ["Precision", "autocast", "cast_linear_weights", "cpu_has_fast_bf16", "resolve_precision"]
+__all__ = ["Precision", "autocast", "cast_linear_weights", "cpu_has_fast_bf16", "resolve_precision",
+           "scoring_device", "store_bf16_weights"]
 
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -53,7 +54,8 @@ def autocast(precision: Literal["fp32", "bf16"], device: torch.device) -> Iterat
         yield
 
 
-def cast_linear_weights(module: torch.nn.Module, dtype: torch.dtype = torch.bfloat16) -> int:
+def cast_linear_weights(module: torch.nn.Module, dtype: torch.dtype = torch.bfloat16, *,
+                        skip: Collection[torch.nn.Module] = ()) -> int:
     """Store every ``nn.Linear`` weight and bias in ``dtype`` once, for inference under autocast.
 
     bf16 autocast casts a linear layer's fp32 weight and bias to bf16 on every forward (its cast
@@ -62,13 +64,15 @@ def cast_linear_weights(module: torch.nn.Module, dtype: torch.dtype = torch.bflo
     autocast would have rounded them the same way. Only ``nn.Linear`` layers are touched
     (embeddings and norms stay fp32), and a layer whose weight is shared with another kind of
     module (tied input/output embeddings) is skipped. The module is then for bf16-autocast
-    inference only: do not train it or run it in fp32. Returns the number of layers cast.
+    inference only: do not train it or run it in fp32. Layers in ``skip`` (a reward head that
+    runs in fp32) are left alone. Returns the number of layers cast.
     """
+    skipped = {id(m) for m in skip}
     elsewhere = {id(p) for m in module.modules() if not isinstance(m, torch.nn.Linear)
                  for p in m.parameters(recurse=False)}
     cast = 0
     for layer in module.modules():
-        if not isinstance(layer, torch.nn.Linear):
+        if not isinstance(layer, torch.nn.Linear) or id(layer) in skipped:
             continue
         params = [p for p in (layer.weight, layer.bias) if p is not None]
         if any(id(p) in elsewhere for p in params) or not all(p.dtype.is_floating_point for p in params):
@@ -76,3 +80,42 @@ def cast_linear_weights(module: torch.nn.Module, dtype: torch.dtype = torch.bflo
         layer.to(dtype)
         cast += 1
     return cast
+
+
+def store_bf16_weights(model: Any) -> int:
+    """:func:`cast_linear_weights` on every network of a loaded reward model, for bf16 scoring only.
+
+    Handles a ``RewardModel`` (itself), a ``RewardEnsemble`` (each member) and an
+    ``EmbeddingRewardModel`` (its embedder's backbone). Only for a model this process loaded for
+    scoring and owns: afterwards it scores at bf16 only (fp32 scoring or training would fail on
+    mixed dtypes). Returns the number of layers cast.
+    """
+    return sum(cast_linear_weights(net, skip=_heads(net)) for net in _networks(model))
+
+
+def _heads(net: torch.nn.Module) -> list[torch.nn.Module]:
+    """A reward model's final head layer, which runs in fp32 (models.heads.ensure_fp32_head)."""
+    from rewardlab.models.heads import head_linear
+
+    hf = getattr(net, "hf", None)
+    return [head_linear(hf)] if hf is not None else []
+
+
+def scoring_device(model: Any) -> torch.device:
+    """The device a loaded reward model (any kind) scores on: its first parameter's."""
+    for net in _networks(model):
+        for param in net.parameters():
+            return param.device
+    return torch.device("cpu")
+
+
+def _networks(model: Any) -> list[torch.nn.Module]:
+    if isinstance(model, torch.nn.Module):
+        nets: list[Any] = [model]
+    elif hasattr(model, "members"):
+        nets = list(model.members)
+    elif hasattr(model, "embedder"):
+        nets = [model.embedder.model]
+    else:
+        nets = []
+    return [net for net in nets if isinstance(net, torch.nn.Module)]

@@ -22,7 +22,7 @@ from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import InputFormat, format_input, tokenize_texts
-from rewardlab.models.heads import head_linear, resize_head
+from rewardlab.models.heads import ensure_fp32_head, head_linear, resize_head
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
@@ -35,6 +35,12 @@ __all__ = ["RewardModel", "pad_batch"]
 # 98 -> 116 responses/s at batch 1 and 286 -> 312 at batch 32. fp32 is compute-bound: padding only
 # costs there (~5%), so it stays at the longest input.
 BF16_PAD_MULTIPLE = 16
+
+
+def position_limit(config: Any, max_length: int) -> int:
+    """``max_length``, capped by the model's ``max_position_embeddings`` when it has one."""
+    positions = getattr(config, "max_position_embeddings", None)
+    return min(max_length, int(positions)) if isinstance(positions, int) and positions > 0 else max_length
 
 
 def pad_multiple(precision: str) -> int:
@@ -175,6 +181,11 @@ class RewardModel(torch.nn.Module):
     def pad_id(self) -> int:
         return int(self.tokenizer.pad_token_id)
 
+    @property
+    def pad_limit(self) -> int:
+        """The widest a scoring batch is padded to: max_length, and never past the position table."""
+        return position_limit(self.hf.config, self.max_length)
+
     # ----------------------------------------------------------------------------- heads
     def set_heads(self, names: Sequence[str], combine: Sequence[float] | None = None, *, seed: int = 0) -> None:
         """Name the head's outputs (resizing it) and how they combine into one reward.
@@ -205,6 +216,7 @@ class RewardModel(torch.nn.Module):
     def outputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Every head output for a padded batch (any padding side): ``[B, T], [B, T] -> [B, H]`` float32."""
         ids, mask = right_align(input_ids, attention_mask, self.pad_id)
+        ensure_fp32_head(self.hf)  # rewards at fp32 resolution under bf16 autocast
         if self.kind == "encoder":
             return self.hf(input_ids=ids, attention_mask=mask).logits.float()
         hidden = self.hf.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -231,7 +243,7 @@ class RewardModel(torch.nn.Module):
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 ids, mask = pad_batch([sequences[i] for i in idx], self.pad_id,
-                                      multiple_of=pad_multiple(prec), max_width=self.max_length)
+                                      multiple_of=pad_multiple(prec), max_width=self.pad_limit)
                 with autocast(prec, device):
                     values = self.outputs(ids.to(device), mask.to(device))
                 out[torch.tensor(idx)] = values.float().cpu()

@@ -218,7 +218,9 @@ def create_app(model: ModelSource, config: ServeConfig | None = None, *,
     on the model thread: in the background (``/readyz`` says when) or, with ``wait_for_model``,
     before the server accepts connections (a failure then stops the startup). API keys are the
     config's plus those in ``environ[config.api_keys_env]`` (default: the process environment,
-    read now, not at import).
+    read now, not at import). Only a model loaded from a directory is changed for speed (at bf16,
+    linear weights stored in bf16: the same scores); a model object or a loader's model is the
+    caller's and is left as it is.
     """
     cfg = config or ServeConfig()
     runtime = Runtime(model, cfg, wait_for_model=wait_for_model)

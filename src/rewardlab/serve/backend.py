@@ -19,7 +19,7 @@ import torch
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.formatting import tokenize_texts
-from rewardlab.models.precision import cast_linear_weights, resolve_precision
+from rewardlab.models.precision import resolve_precision, store_bf16_weights
 from rewardlab.serve.packing import plan_forwards
 
 __all__ = ["Backend", "ModelBackend", "Scored", "make_backend", "resolve_device"]
@@ -72,7 +72,7 @@ def resolve_device(requested: str) -> torch.device:
 class ModelBackend:
     """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel`` behind the Backend protocol."""
 
-    def __init__(self, model: Any, *, precision: str = "fp32", device: str = "auto",
+    def __init__(self, model: Any, *, precision: str = "auto", device: str = "auto",
                  forward_batch_size: int = 0, forward_overhead_tokens: int | None = None,
                  cast_weights: bool = False) -> None:
         from rewardlab.models.embedding_model import EmbeddingRewardModel
@@ -112,9 +112,7 @@ class ModelBackend:
                              "rewardlab.models.load_model")
         self.cast_layers = 0
         if cast_weights and self.precision == "bf16":  # only a model the server loaded itself: it is changed
-            modules = ([model] if self.kind == "reward_model" else list(model.members) if self.kind == "ensemble"
-                       else [model.embedder.model])
-            self.cast_layers = sum(cast_linear_weights(m) for m in modules)
+            self.cast_layers = store_bf16_weights(model)
         self.max_length = int(model.max_length)
         self.pad_text = self.tokenizer.pad_token
         self.input_format = model.input_format
@@ -196,9 +194,9 @@ def make_backend(model: Any, *, precision: str, device: str, forward_batch_size:
                  forward_overhead_tokens: int | None = None, cast_weights: bool = False) -> Backend:
     """A backend for ``model``; a ready-made Backend (e.g. a test double) is returned as it is.
 
-    ``cast_weights``: the server owns the model (it loaded it), so at bf16 its linear weights may be
-    stored in bf16 once (:func:`rewardlab.models.precision.cast_linear_weights`); a model handed in
-    by the caller is never changed.
+    ``cast_weights``: the server owns the model (it loaded it from a directory), so at bf16 its linear
+    weights may be stored in bf16 once (:func:`rewardlab.models.precision.store_bf16_weights`); a
+    model or loader handed in by the caller is never changed.
     """
     if isinstance(model, Backend):
         return model

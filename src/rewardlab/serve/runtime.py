@@ -51,14 +51,15 @@ class Runtime:
         self._tokenize_pool: ThreadPoolExecutor | None = None
         self._model_thread: ThreadPoolExecutor | None = None
         self._load_task: asyncio.Task[None] | None = None
-        # A path or a loader gives a model this server owns (it may store weights in bf16); a model
-        # object handed in stays the caller's and is never changed.
+        # Only a model this server loads from a directory is its own (at bf16 its linear weights are
+        # stored in bf16); what a loader returns or a model object handed in may be shared with the
+        # caller and is never changed.
         if isinstance(source, str | os.PathLike):
             path = Path(source)
             self._loader: Callable[[], Any] = lambda: load_for_serving(path)
             self._background = self._owns_model = True
         elif callable(source) and not hasattr(source, "score") and not isinstance(source, Backend):
-            self._loader, self._background, self._owns_model = source, True, True
+            self._loader, self._background, self._owns_model = source, True, False
         else:
             self._loader, self._background, self._owns_model = (lambda: source), False, False
         if wait_for_model is not None:
