@@ -291,7 +291,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="reward model directory (default: MiniLM made into one)")
     p.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32, 64])
-    p.add_argument("--requests", type=int, default=400, help="requests per level (at least 4 per client)")
+    p.add_argument("--requests", type=int, default=1200, help="requests per level (at least 4 per client)")
     p.add_argument("--responses-per-request", type=int, default=1)
     p.add_argument("--workload", choices=["synth", "short"], default="synth",
                    help="synthetic-world texts as they are, or cut to their first 8 words")

@@ -35,7 +35,10 @@ class ServeConfig:
     batching: bool = True  # False: one request per forward (the benchmark's baseline)
     max_batch_size: int = 64  # responses per forward
     max_batch_tokens: int = 16384  # padded tokens per forward (longest input x batch size)
-    max_wait_ms: float = 5.0  # how long the oldest response may wait for requests still being prepared
+    # How long the oldest response may wait for requests still being tokenized (never for requests not
+    # yet received). 20: a burst of 32 is tokenized one by one in ~10 ms on 2 CPU cores; at 5 ms it
+    # split into a full batch and a small one (BENCHMARKS.md "Serving").
+    max_wait_ms: float = 20.0
     # Largest single forward inside a batch. 0: 16 on CPU, where forwards are compute-bound and wider
     # ones gain nothing; the whole batch in one forward on an accelerator.
     forward_batch_size: int = 0
