@@ -82,9 +82,9 @@ def resize_head(model: Any, outputs: int, *, init_std: float = 0.02, seed: int =
 _FP32_MARK = "_rewardlab_fp32_head"
 
 
-def _fp32_head_hook(module: torch.nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
+def _fp32_head_hook(module: torch.nn.Linear, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
     """Recompute a head that autocast ran in bf16/fp16 in fp32 (same inputs, fp32 weights)."""
-    if output.dtype == torch.float32 or not isinstance(module, torch.nn.Linear):
+    if output.dtype == torch.float32:
         return output
     features = args[0]
     with torch.autocast(device_type=features.device.type, enabled=False):
