@@ -60,7 +60,7 @@ def run_row(name: str, overrides: list[str], n_prompts: int, out_dir: Path, reau
     if reaudit and (run_dir / "model").is_dir() and (run_dir / "metrics.json").is_file():
         rep, audit, suite, train_seconds = _reaudit(cfg, run_dir)
     else:
-        outcome = train_and_evaluate(cfg, run_dir, log=lambda m: print(f"  {m}", flush=True))
+        outcome = train_and_evaluate(cfg, run_dir, overwrite=True, log=lambda m: print(f"  {m}", flush=True))
         rep, audit, suite = outcome.report, outcome.audit, outcome.suite
         train_seconds = outcome.train.loop.train_seconds
     wall = time.perf_counter() - t0

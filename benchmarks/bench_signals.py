@@ -70,7 +70,7 @@ def run_row(name: str, overrides: list[str], base: list[str], out_dir: Path) -> 
     cfg = load_config(RunConfig, None, [*base, *COMMON, *overrides])
     run_dir = out_dir / name.replace(" ", "_").replace("/", "-").replace("(", "").replace(")", "")
     t0 = time.perf_counter()
-    outcome = train_and_evaluate(cfg, run_dir, log=lambda m: print(f"  {m}", flush=True))
+    outcome = train_and_evaluate(cfg, run_dir, overwrite=True, log=lambda m: print(f"  {m}", flush=True))
     wall = time.perf_counter() - t0
     rep = outcome.report
     assert rep is not None

@@ -84,3 +84,48 @@ def test_overrides_do_not_mutate_their_input() -> None:
     base = {"train": {"lr": 1.0}}
     apply_overrides(base, ["train.lr=2"])
     assert base == {"train": {"lr": 1.0}}
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("train.lr=nan", "train.lr"),
+        ("train.lr=inf", "train.lr"),
+        ("train.lr=-1e-4", "train.lr"),
+        ("eval.batch_size=0", "eval.batch_size"),
+        ("train.eval_every=-1", "train.eval_every"),
+        ("train.eval_pairs=0", "train.eval_pairs"),
+        ("train.weight_decay=-0.1", "train.weight_decay"),
+        ("train.grad_clip=-1", "train.grad_clip"),
+        ("train.grad_clip=nan", "train.grad_clip"),
+        ("loss.center_coef=nan", "loss.center_coef"),
+        ("debias.length_coef=-inf", "debias.length_coef"),
+        ("embedding.weight_decay=-1", "embedding.weight_decay"),
+    ],
+)
+def test_out_of_range_nan_and_inf_values_are_config_errors_naming_the_key(override: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(RunConfig, None, [override])
+
+
+def test_yaml_paths_resolve_against_the_config_files_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "project" / "configs"
+    folder.mkdir(parents=True)
+    (folder / "pairs.jsonl").write_text("{}\n")
+    (folder / "run.yaml").write_text("data:\n  train: pairs.jsonl\n  eval: ../held.jsonl\n"
+                                     "model:\n  backbone: default\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(RunConfig, folder / "run.yaml", ["audit.suite=./suite.yaml"])
+    assert cfg.data.train == str(folder / "pairs.jsonl")
+    assert cfg.data.eval == str((tmp_path / "project" / "held.jsonl").resolve())
+    assert cfg.model.backbone == "default"  # a name, not a path
+    assert cfg.audit.suite == str(elsewhere / "suite.yaml")  # --set paths: from the current directory
+
+
+def test_hub_ids_and_builtin_names_are_not_paths(tmp_path: Path) -> None:
+    file = tmp_path / "run.yaml"
+    file.write_text("data:\n  train: Anthropic/hh-rlhf\naudit:\n  suite: builtin:synth\n")
+    cfg = load_config(RunConfig, file)
+    assert cfg.data.train == "Anthropic/hh-rlhf" and cfg.audit.suite == "builtin:synth"

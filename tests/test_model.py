@@ -132,7 +132,7 @@ def test_from_pretrained_rejects_a_plain_backbone(tiny_bert_dir: Path, tmp_path:
 
 
 def test_missing_backbone_is_a_model_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="cannot load backbone"):
+    with pytest.raises(ModelError, match="no such model directory"):
         RewardModel.from_backbone(tmp_path / "nope")
 
 

@@ -48,43 +48,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _load_run_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Any:
-    import yaml
-
-    from rewardlab.config import apply_overrides, config_from_dict
-    from rewardlab.errors import ConfigError
+    from rewardlab.config import load_config
     from rewardlab.train import RunConfig
 
-    data: dict[str, Any] = dict(base or {})
-    if getattr(args, "config", None):
-        file = Path(args.config)
-        if not file.is_file():
-            raise ConfigError(f"config file {file} does not exist")
-        try:
-            loaded = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{file} must hold a mapping at the top level")
-        data = _merge(data, loaded)
-    return config_from_dict(RunConfig, apply_overrides(data, args.set or []))
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in top.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
+    config = getattr(args, "config", None)
+    if config is None and getattr(args, "resume", False) and args.out:
+        saved = Path(args.out) / "config.yaml"
+        if not saved.is_file():
+            raise ConfigError(f"--resume without --config reuses {saved}, which does not exist; is --out {args.out} "
+                              "a run directory?")
+        config, base = saved, None  # the run's resolved config; --set still applies on top
+    return load_config(RunConfig, config, list(args.set or []), base=base)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from rewardlab.workflows import train_and_evaluate
 
-    extra = [f"ensemble.members={args.ensemble}"] if args.ensemble else []
+    if args.resume and not args.out:
+        raise ConfigError("--resume continues the run in --out: give --out RUN_DIR")
     if args.ensemble:
-        args.set = [*(args.set or []), *extra]
+        args.set = [*(args.set or []), f"ensemble.members={args.ensemble}"]
     cfg = _load_run_config(args)
     out = Path(args.out or f"runs/train-{_stamp()}")
-    outcome = train_and_evaluate(cfg, out, resume=args.resume)
+    outcome = train_and_evaluate(cfg, out, resume=args.resume, overwrite=args.overwrite)
     if outcome.report is not None or not outcome.train.data.heldout:
         print(f"\nmodel: {outcome.train.model_dir}\nrun:   {out} (config.yaml, metrics.json, tensorboard/)")
     return 0
@@ -99,15 +85,21 @@ def demo_defaults() -> dict[str, Any]:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from rewardlab import rundir
+    from rewardlab.runaudit import check_suite
     from rewardlab.synth import generate_world, write_world
     from rewardlab.workflows import hf_parity, train_and_evaluate
 
     cfg = _load_run_config(args, demo_defaults())
     out = Path(args.out or f"runs/demo-{_stamp()}")
+    rundir.prepare_run_dir(out, resume=False, overwrite=args.overwrite)
+    check_suite(cfg)
     t0 = time.perf_counter()
     print(f"rewardlab demo: a Bradley-Terry reward model on the synthetic preference world -> {out}\n")
-    write_world(generate_world(cfg.synth), out / "data")
-    outcome = train_and_evaluate(cfg, out)
+    if args.overwrite:
+        rundir.clear_owned(out)
+    write_world(generate_world(cfg.synth), out / rundir.DATA)
+    outcome = train_and_evaluate(cfg, out, keep=(rundir.DATA,))
     report, model_dir = outcome.report, outcome.train.model_dir
     heldout = outcome.train.data.heldout[:16]
     inputs = [(r.prompt, r.chosen) for r in heldout] + [(r.prompt, r.rejected) for r in heldout]
@@ -342,11 +334,15 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="synthetic world -> train -> evaluate -> verdict (the embedded defaults)")
     run_opts(d)
+    d.add_argument("--overwrite", action="store_true", help="replace what an earlier run wrote into --out")
     d.set_defaults(func=_cmd_demo)
 
     t = sub.add_parser("train", help="train a reward model")
     run_opts(t)
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint "
+                   "(without --config: with the run's saved config.yaml, --set applied on top)")
+    t.add_argument("--overwrite", action="store_true", help="replace what an earlier run wrote into --out (a "
+                   "non-empty --out is refused otherwise)")
     t.add_argument("--ensemble", type=int, metavar="K",
                    help="train K members with different seeds into one ensemble directory (= ensemble.members=K)")
     t.set_defaults(func=_cmd_train)
@@ -417,12 +413,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: How a library option is spelt on each verb's command line (train and demo take --set).
+_FLAGS = {"on_invalid": "--on-invalid", "format": "--format", "split": "--split", "columns": "--columns"}
+_CONFIG_KEYS = {"on_invalid": "data.on_invalid", "format": "data.format", "split": "data.split",
+                "columns": "data.columns"}
+
+
+def _spell(verb: str) -> Any:
+    """The hint of an error spelt as this verb's flag: ``--on-invalid skip`` or ``--set data.on_invalid=skip``."""
+    from rewardlab.errors import Hint
+
+    def spell(hint: Hint) -> str | None:
+        value = "VALUE" if hint.value is None else hint.value
+        if verb in ("train", "demo"):
+            key = _CONFIG_KEYS.get(hint.option)
+            return f"{hint.why}, pass --set {key}={value}" if key else None
+        flag = _FLAGS.get(hint.option)
+        return f"{hint.why}, pass {flag} {value}" if flag else None
+
+    return spell
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except RewardLabError as exc:
-        print(f"rewardlab {args.verb}: error: {exc}", file=sys.stderr)
+        print(f"rewardlab {args.verb}: error: {exc.render(_spell(args.verb))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rewardlab {args.verb}: interrupted", file=sys.stderr)

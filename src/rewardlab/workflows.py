@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
 from rewardlab.models.io import write_metadata
 from rewardlab.models.precision import resolve_precision
@@ -47,21 +48,52 @@ def _normalization(pairs: list[ScoredPair]) -> dict[str, float]:
 
 
 def train_and_evaluate(
-    cfg: RunConfig, run_dir: str | Path, *, resume: bool = False, log: Callable[[str], Any] = print
+    cfg: RunConfig, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
+    keep: tuple[str, ...] = (), log: Callable[[str], Any] = print,
 ) -> RunOutcome:
-    """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model."""
+    """Train, evaluate on the held-out pairs, and record metrics and reward statistics with the model.
+
+    The run directory must be empty unless ``resume`` (continue it) or ``overwrite`` (its
+    owned entries are removed first; ``keep`` names entries this call's caller wrote and that
+    must stay, such as the demo's ``data/``). ``run.json`` says whether the run is running,
+    finished, failed or interrupted.
+    """
     from accelerate import PartialState
 
     from rewardlab.runaudit import check_suite
 
+    run = Path(run_dir)
+    main = PartialState().is_main_process
+    rundir.prepare_run_dir(run, resume=resume, overwrite=overwrite, keep=keep)
     check_suite(cfg)
+    if main and overwrite:
+        removed = rundir.clear_owned(run, keep=keep)
+        if removed:
+            log(f"--overwrite: removed {', '.join(removed)} from {run}")
+    try:
+        outcome = _train_and_evaluate(cfg, run, resume=resume, log=log, main=main)
+    except BaseException as exc:
+        if main and run.is_dir() and (rundir.read_status(run) or {}).get("state") == "running":
+            state: rundir.RunState = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            rundir.write_status(run, state, error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    if main:
+        rundir.write_status(run, "finished")
+    return outcome
+
+
+def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Callable[[str], Any],
+                        main: bool) -> RunOutcome:
+    def start() -> None:
+        rundir.write_status(run_dir, "running", resumed=resume)
+
     if cfg.ensemble.members > 1:
         from rewardlab.train.ensemble import run_ensemble
 
-        result = run_ensemble(cfg, run_dir, resume=resume, log=log)
+        result = run_ensemble(cfg, run_dir, resume=resume, log=log, on_start=start)
     else:
-        result = run_training(cfg, run_dir, resume=resume, log=log)
-    if not PartialState().is_main_process:
+        result = run_training(cfg, run_dir, resume=resume, log=log, on_start=start)
+    if not main:
         return RunOutcome(result, None, 0.0)  # evaluation and reporting happen once, on the main process
     loop = result.loop
     kind = cfg.loss.records
@@ -89,7 +121,7 @@ def train_and_evaluate(
                          "train_seconds": loop.train_seconds, "final_loss": loop.final_loss,
                          "precision": loop.precision},
                "eval": report.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
-    (Path(run_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    rundir.write_text_atomic(run_dir / rundir.METRICS, json.dumps(metrics, indent=2, default=str) + "\n")
     log(render_report(report))
     from rewardlab.runaudit import audit_run
 

@@ -19,6 +19,7 @@ from rewardlab.data.validation import (
     NO_SHARED_PROMPT,
     WRONG_TYPE,
     RowError,
+    check_text,
 )
 
 __all__ = [
@@ -54,7 +55,7 @@ def parse_messages(value: Any, field: str) -> tuple[Message, ...]:
         role = item.get("role")
         if role not in ROLES:
             raise RowError(BAD_MESSAGES, f"message {i} has role {role!r}; expected one of {ROLES}", field)
-        messages.append(Message(role=role, content=item["content"]))
+        messages.append(Message(role=role, content=check_text(item["content"], field)))
     return tuple(messages)
 
 

@@ -30,8 +30,9 @@ from rewardlab.data.validation import (
     Fields,
     RowError,
     check_pair,
+    check_text,
 )
-from rewardlab.errors import DataError
+from rewardlab.errors import DataError, Hint
 
 __all__ = ["FORMATS", "FormatContext", "convert_row", "detect_format", "llmbar_subset_from_path"]
 
@@ -60,15 +61,17 @@ def detect_format(row: Mapping[str, Any]) -> str:
     ``output_1``/``output_2``/``label`` → llmbar; ``prompt``/``chosen``/``rejected`` with
     message-list responses → trl, with ``id`` or ``chosen_model`` → rewardbench, else
     rewardlab; ``chosen``/``rejected`` without a prompt → hh if both are
-    ``\\n\\nHuman:``/``\\n\\nAssistant:`` dialogues, else trl (implicit prompt).
+    ``\\n\\nHuman:``/``\\n\\nAssistant:`` dialogues, else trl (implicit prompt). A row that has
+    most of a format's keys (``prompt`` and ``chosen`` but no ``rejected``, say) gets that
+    format, so its converter reports the missing field, not a failed detection.
     """
     if not isinstance(row, Mapping):
         raise DataError(f"cannot detect the format of a {type(row).__name__}; expected an object")
-    keys = set(row)
-    if {"response1", "response2"} <= keys and any(_ANNOTATOR.match(str(k)) for k in keys):
+    keys = {str(k) for k in row}
+    if {"response1", "response2"} & keys and any(_ANNOTATOR.match(k) for k in keys):
         return "pandalm"
-    if {"output_1", "output_2", "label"} <= keys:
-        return "llmbar"
+    if len({"output_1", "output_2", "label"} & keys) >= 2:
+        return "llmbar"  # a missing one is reported by the converter as a missing field
     if {"chosen", "rejected"} <= keys:
         if "prompt" in keys:
             if isinstance(row["chosen"], (list, tuple)):
@@ -80,10 +83,12 @@ def detect_format(row: Mapping[str, Any]) -> str:
         if isinstance(chosen, str) and isinstance(rejected, str) and _both_hh(chosen, rejected):
             return "hh"
         return "trl"
+    if {"chosen", "rejected"} & keys:  # a pair with one side missing: the converter names the missing field
+        return "rewardlab" if "prompt" in keys else "trl"
     raise DataError(
-        f"cannot detect the preference format from the keys {sorted(map(str, keys))}; "
-        f"expected the keys of one of {', '.join(FORMATS)} (see docs/data.md), "
-        "or pass format= explicitly"
+        f"cannot detect the preference format from the keys {sorted(keys)}; "
+        f"expected the keys of one of {', '.join(FORMATS)} (see docs/data.md)",
+        hint=Hint("format", None, "to name the format yourself"),
     )
 
 
@@ -111,6 +116,9 @@ def _pairs(f: Fields, ctx: FormatContext, *, prompt_required: bool) -> Compariso
     prompt_raw = f.raw("prompt")
     if prompt_raw is None and prompt_required:
         raise RowError(MISSING_FIELD, "required field is missing", "prompt")
+    for name, value in (("chosen", chosen_raw), ("rejected", rejected_raw)):
+        if value is None:
+            raise RowError(MISSING_FIELD, "required field is missing", name)
     if isinstance(chosen_raw, (list, tuple)):
         prompt, chosen, rejected = _conversational(prompt_raw, chosen_raw, rejected_raw)
     elif prompt_raw is None:
@@ -124,7 +132,7 @@ def _pairs(f: Fields, ctx: FormatContext, *, prompt_required: bool) -> Compariso
         rejected=rejected,
         tie=bool(f.opt_bool("tie")),
         margin=f.opt_float("margin"),
-        strength=f.opt_int("strength"),
+        strength=f.opt_strength("strength"),
         subset=f.opt_text("subset") or ctx.subset,
         annotator=f.opt_text("annotator"),
         votes=f.opt_votes("votes"),
@@ -137,7 +145,7 @@ def _pairs(f: Fields, ctx: FormatContext, *, prompt_required: bool) -> Compariso
 
 def _prompt(value: Any) -> Prompt:
     if isinstance(value, str):
-        return value
+        return check_text(value, "prompt")
     return parse_messages(value, "prompt")
 
 

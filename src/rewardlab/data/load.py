@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, get_args
 
+from rewardlab.data.columns import apply_columns, check_columns
 from rewardlab.data.formats import FORMATS, FormatContext, convert_row, detect_format, llmbar_subset_from_path
 from rewardlab.data.record_formats import (
     LABEL_FORMATS,
@@ -29,8 +30,8 @@ from rewardlab.data.record_formats import (
 )
 from rewardlab.data.records import Comparison, Label, Ranking, Rating
 from rewardlab.data.sources import RawRow, open_source
-from rewardlab.data.validation import Fields, InvalidRecordError, RowError
-from rewardlab.errors import ConfigError, DataError
+from rewardlab.data.validation import MISSING_FIELD, Fields, InvalidRecordError, RowError
+from rewardlab.errors import ConfigError, DataError, Hint
 
 __all__ = [
     "DataReport",
@@ -54,7 +55,9 @@ RankingFormat = Literal["auto", "rewardlab"]
 RatingFormat = Literal["auto", "rewardlab", "helpsteer", "scalar"]
 LabelFormat = Literal["auto", "rewardlab", "trl"]
 OnInvalid = Literal["error", "skip"]
+Columns = Mapping[str, str]
 R = TypeVar("R")
+SKIP_HINT = Hint("on_invalid", "skip", "to skip bad rows (each is counted by reason in the report)")
 
 
 @dataclass
@@ -153,6 +156,7 @@ def load_comparisons(
     split: str | None = None,
     on_invalid: OnInvalid = "error",
     limit: int | None = None,
+    columns: Columns | None = None,
 ) -> LoadedData:
     """Load pairwise preferences from a file, a ``save_to_disk`` folder or a hub id.
 
@@ -162,8 +166,10 @@ def load_comparisons(
     counted in ``report.skipped``. ``limit`` caps the number of rows *read* (not records
     kept), so a quick look at a large file stays cheap. Each record gets
     ``meta["source"]`` and ``meta["line"]`` so later stages can point at its origin.
+    ``columns`` maps rewardlab field names onto the file's own (``{"prompt": "question"}``,
+    see ``data/columns.py``).
     """
-    located, report = _load(_COMPARISONS, source, format, split, on_invalid, limit)
+    located, report = _load(_COMPARISONS, source, format, split, on_invalid, limit, columns)
     for line, record in located:
         record.meta["source"] = report.source
         record.meta["line"] = line
@@ -177,6 +183,7 @@ def load_rankings(
     split: str | None = None,
     on_invalid: OnInvalid = "error",
     limit: int | None = None,
+    columns: Columns | None = None,
 ) -> LoadedRankings:
     """Load best-to-worst rankings of K >= 2 responses (see docs/data.md, "Rankings").
 
@@ -184,7 +191,7 @@ def load_rankings(
     :func:`load_comparisons`. ``Ranking`` has no ``meta``, so rows are located by the
     report and by the line in any error.
     """
-    located, report = _load(_RANKINGS, source, format, split, on_invalid, limit)
+    located, report = _load(_RANKINGS, source, format, split, on_invalid, limit, columns)
     return LoadedRankings(records=[record for _, record in located], report=report)
 
 
@@ -195,13 +202,14 @@ def load_ratings(
     split: str | None = None,
     on_invalid: OnInvalid = "error",
     limit: int | None = None,
+    columns: Columns | None = None,
 ) -> LoadedRatings:
     """Load scalar or multi-attribute ratings of single responses (see docs/data.md, "Ratings").
 
     Reads rewardlab ``ratings`` objects, HelpSteer/HelpSteer2 attribute columns, or one
     ``rating``/``score`` (stored as ``overall``); otherwise as :func:`load_comparisons`.
     """
-    located, report = _load(_RATINGS, source, format, split, on_invalid, limit)
+    located, report = _load(_RATINGS, source, format, split, on_invalid, limit, columns)
     return LoadedRatings(records=[record for _, record in located], report=report)
 
 
@@ -212,13 +220,14 @@ def load_labels(
     split: str | None = None,
     on_invalid: OnInvalid = "error",
     limit: int | None = None,
+    columns: Columns | None = None,
 ) -> LoadedLabels:
     """Load good/bad labels of single responses (see docs/data.md, "Good/bad labels").
 
     Reads rewardlab ``good`` rows and TRL unpaired-preference (KTO) ``completion``/``label``
     rows; otherwise as :func:`load_comparisons`.
     """
-    located, report = _load(_LABELS, source, format, split, on_invalid, limit)
+    located, report = _load(_LABELS, source, format, split, on_invalid, limit, columns)
     return LoadedLabels(records=[record for _, record in located], report=report)
 
 
@@ -229,9 +238,12 @@ def _load(
     split: str | None,
     on_invalid: str,
     limit: int | None,
+    columns: Columns | None = None,
 ) -> tuple[list[tuple[int, R]], DataReport]:
     """Read every row of ``source`` with ``reader``; returns ``(line, record)`` pairs and the report."""
     _check_options(reader.formats, format, on_invalid, limit)
+    mapping = dict(columns or {})
+    check_columns(mapping)
     raw = open_source(source, split)
     report = DataReport(source=raw.name, format=format)
     ctx: FormatContext | None = None
@@ -240,25 +252,31 @@ def _load(
     ignored: set[str] = set()
     for row in itertools.islice(raw.rows, limit):
         report.rows_read += 1
+        data = row.data
         try:
             if row.problem is not None:
                 raise row.problem
+            if mapping:
+                data, _ = apply_columns(data, mapping)
             if report.format == "auto":
-                report.format = _detect(reader.detect, row, raw.name)
+                report.format = _detect(reader.detect, RawRow(row.line, data), raw.name)
             if ctx is None:
                 ctx = reader.context(report.format, raw.name)
-            fields = Fields(row.data, text_cells=raw.text_cells)
+            fields = Fields(data, text_cells=raw.text_cells)
             record = reader.convert(report.format, fields, ctx)
         except RowError as err:
+            field, message = err.field, err.message
+            if err.reason == MISSING_FIELD and field in mapping:
+                field, message = mapping[field], f"column {mapping[field]!r} (mapped to {field!r}) is missing"
             problem = InvalidRecordError(
-                err.message, reason=err.reason, source=raw.name, line=row.line, field=err.field
+                message, reason=err.reason, source=raw.name, line=row.line, field=field, hint=SKIP_HINT
             )
             if on_invalid == "error":
                 raise problem from None
             report.skipped[err.reason] = report.skipped.get(err.reason, 0) + 1
             first_problem.setdefault(err.reason, str(problem))
             continue
-        ignored.update(str(key) for key in row.data if key not in fields.used)
+        ignored.update(str(key) for key in data if key not in fields.used)
         located.append((row.line, record))
     if report.rows_read == 0:
         raise DataError("the source holds no rows", source=raw.name)
@@ -280,7 +298,7 @@ def _detect(detect: Callable[[Any], str], row: RawRow, source: str) -> str:
     try:
         return detect(row.data)
     except DataError as err:
-        raise DataError(str(err), source=source, line=row.line) from None
+        raise DataError(err.detail, source=source, line=row.line, field=err.field, hint=err.hint) from None
 
 
 def _notes(fmt: str, first_problem: dict[str, str], ignored: set[str], tallies: Counter[str]) -> list[str]:

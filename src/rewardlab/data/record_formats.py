@@ -28,11 +28,12 @@ from rewardlab.data.validation import (
     Fields,
     RowError,
     check_nonempty,
+    check_text,
     show_value,
     to_int,
     to_number,
 )
-from rewardlab.errors import DataError
+from rewardlab.errors import DataError, Hint
 
 __all__ = [
     "HELPSTEER_ATTRIBUTES",
@@ -96,7 +97,7 @@ def detect_record_format(kind: str, row: Any) -> str:
     hint = f"; the row looks like a {others[0]}: read such files with load_{others[0]}s" if others else ""
     raise DataError(
         f"cannot detect the {kind} format from the keys {sorted(keys)}; expected {_EXPECTED[kind]} "
-        f"(see docs/data.md), or pass format= explicitly{hint}"
+        f"(see docs/data.md){hint}", hint=Hint("format", None, "to name the format yourself")
     )
 
 
@@ -164,7 +165,7 @@ def _prompt(f: Fields) -> Prompt:
     value = f.raw("prompt")
     if value is None:
         raise RowError(MISSING_FIELD, "required field is missing", "prompt")
-    return value if isinstance(value, str) else parse_messages(value, "prompt")
+    return check_text(value, "prompt") if isinstance(value, str) else parse_messages(value, "prompt")
 
 
 def _prompt_and_response(f: Fields, key: str) -> tuple[Prompt, str]:
@@ -200,6 +201,7 @@ def _responses(f: Fields) -> tuple[str, ...]:
     first_seen: dict[str, int] = {}
     for i, text in enumerate(value):
         check_nonempty(text, "responses", f"responses[{i}]")
+        check_text(text, "responses")
         first = first_seen.setdefault(text.strip(), i)
         if first != i:
             raise RowError(IDENTICAL_RESPONSES, f"responses[{first}] and responses[{i}] are identical", "responses")

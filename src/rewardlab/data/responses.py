@@ -12,7 +12,7 @@ from typing import Any
 from rewardlab.data.dialogue import parse_messages
 from rewardlab.data.records import Prompt
 from rewardlab.data.sources import open_source
-from rewardlab.data.validation import RowError
+from rewardlab.data.validation import RowError, check_nonempty, check_text
 from rewardlab.errors import DataError
 
 __all__ = ["ResponseItem", "is_response_row", "load_responses"]
@@ -42,7 +42,10 @@ def _item(data: Any, line: int) -> ResponseItem:
     prompt_raw, response = data["prompt"], data["response"]
     if not isinstance(response, str):
         raise RowError("wrong_type", "must be a string", "response")
-    prompt: Prompt = prompt_raw if isinstance(prompt_raw, str) else parse_messages(prompt_raw, "prompt")
+    check_nonempty(response, "response")  # as for pairs: an empty response has nothing to score
+    check_text(response, "response")
+    prompt: Prompt = check_text(prompt_raw, "prompt") if isinstance(prompt_raw, str) else \
+        parse_messages(prompt_raw, "prompt")
     return ResponseItem(prompt=prompt, response=response, line=line, id=data.get("id"))
 
 

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rewardlab.data.validation import INVALID_JSON, MALFORMED_ROW, NOT_AN_OBJECT, RowError
-from rewardlab.errors import DataError
+from rewardlab.data.validation import DUPLICATE_KEY, INVALID_JSON, MALFORMED_ROW, NOT_AN_OBJECT, RowError
+from rewardlab.errors import DataError, Hint
 
-__all__ = ["SUFFIXES", "RawRow", "RawSource", "open_source"]
+__all__ = ["SUFFIXES", "DuplicateKeyError", "RawRow", "RawSource", "loads_strict", "looks_local", "open_source"]
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".parquet")
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+# Long model outputs: the csv module's default cell limit (128 KiB) would refuse them.
+CSV_FIELD_LIMIT = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,23 @@ def open_source(source: str | Path, split: str | None = None) -> RawSource:
         reader = _reader_for(path)
         if split is not None:
             raise DataError(
-                f"split={split!r} only applies to a DatasetDict folder or a hub id, not to a single file",
-                source=text,
+                f"a split ({split!r}) only applies to a DatasetDict folder or a hub id, not to a single file",
+                source=text, hint=Hint("split", None, "leave the split out for a file"),
             )
         return RawSource(name=text, rows=_guard(reader(path), text), text_cells=_suffix(path) == ".csv")
-    if _suffix(path) or not _HUB_ID.fullmatch(text):
+    if _suffix(path) or not _HUB_ID.fullmatch(text) or looks_local(path):
         raise DataError("no such file or folder", source=text)
     return _hub_dataset(text, split)
+
+
+def looks_local(path: Path) -> bool:
+    """Whether a path that does not exist still plainly means a local one (``runs/a`` where ``runs/`` exists).
+
+    Hub ids look like ``owner/name``; when the ``owner`` part is a local folder the user meant
+    that folder, and "no such file" is the helpful answer, not the hub's.
+    """
+    parts = path.parts
+    return str(path).startswith((".", "/", "~")) or (len(parts) > 1 and Path(parts[0]).is_dir())
 
 
 def _suffix(path: Path) -> str | None:
@@ -112,6 +124,25 @@ def _object_row(number: int, data: Any) -> RawRow:
     return RawRow(number, data)
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice (plain ``json.loads`` would silently keep the last value)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(f"an object names the key {key!r} twice (only one value could be kept); "
+                                    "remove the repeated key")
+        out[key] = value
+    return out
+
+
+def loads_strict(text: str) -> Any:
+    """``json.loads`` that refuses an object with a repeated key instead of dropping its first value."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
 def _jsonl_rows(path: Path) -> Iterator[RawRow]:
     """JSON Lines (optionally gzipped): one object per line; blank lines carry no row."""
     opener: Callable[..., Any] = gzip.open if path.name.lower().endswith(".gz") else open
@@ -126,10 +157,16 @@ def _jsonl_rows(path: Path) -> Iterator[RawRow]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
+                data = loads_strict(line)
+            except DuplicateKeyError as err:
+                yield RawRow(number, problem=RowError(DUPLICATE_KEY, str(err)))
+                continue
             except json.JSONDecodeError as err:
                 message = f"line is not valid JSON ({err.msg} at column {err.colno})"
                 yield RawRow(number, problem=RowError(INVALID_JSON, message))
+                continue
+            except RecursionError:
+                yield RawRow(number, problem=RowError(INVALID_JSON, "the JSON on this line is nested too deeply"))
                 continue
             yield _object_row(number, data)
 
@@ -137,7 +174,11 @@ def _jsonl_rows(path: Path) -> Iterator[RawRow]:
 def _json_rows(path: Path) -> Iterator[RawRow]:
     """A JSON file holding a list of objects; the row number is the 1-based list index."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = loads_strict(path.read_text(encoding="utf-8-sig"))
+    except DuplicateKeyError as err:
+        raise DataError(str(err), source=str(path)) from None
+    except RecursionError:
+        raise DataError("the JSON is nested too deeply to read", source=str(path)) from None
     except json.JSONDecodeError as err:
         hint = "; it looks like JSON Lines, so name it .jsonl" if err.msg == "Extra data" else ""
         message = f"not valid JSON ({err.msg} at column {err.colno}){hint}"
@@ -152,8 +193,15 @@ def _json_rows(path: Path) -> Iterator[RawRow]:
 
 def _csv_rows(path: Path) -> Iterator[RawRow]:
     """CSV with a header row; the row number is the file line where the record starts."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise DataError(f"the header names a column more than once ({', '.join(map(repr, repeated))}); "
+                            "rename the repeated columns", source=str(path), line=1)
         start = 2
         for record in reader:
             if None in record or any(v is None for v in record.values()):
@@ -194,14 +242,14 @@ def _saved_dataset(path: Path, split: str | None) -> RawSource:
         chosen = split or "train"
         if chosen not in loaded:
             raise DataError(
-                f"no split {chosen!r}; available splits: {', '.join(sorted(loaded))} (pass split=)",
-                source=str(path),
+                f"no split {chosen!r}; available splits: {', '.join(sorted(loaded))}",
+                source=str(path), hint=Hint("split", sorted(loaded)[0], "to read another split"),
             )
         return RawSource(name=f"{path}[{chosen}]", rows=_dataset_rows(loaded[chosen]))
     if split is not None and split != str(loaded.split):
         raise DataError(
-            f"this folder holds a single Dataset (split {loaded.split}), so split={split!r} does not exist",
-            source=str(path),
+            f"this folder holds a single Dataset (split {loaded.split}), so split {split!r} does not exist",
+            source=str(path), hint=Hint("split", None, "leave the split out"),
         )
     return RawSource(name=str(path), rows=_dataset_rows(loaded))
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from rewardlab.errors import DataError
+from rewardlab.errors import DataError, Hint
 
 __all__ = [
     "Fields",
@@ -20,6 +20,7 @@ __all__ = [
     "RowError",
     "check_nonempty",
     "check_pair",
+    "check_text",
     "show_value",
     "to_int",
     "to_number",
@@ -43,6 +44,12 @@ TIED_RANKS = "tied_ranks"
 BAD_RANK = "bad_rank"
 BAD_RATING = "bad_rating"
 NO_RATINGS = "no_ratings"
+BAD_TEXT = "bad_text"
+DUPLICATE_KEY = "duplicate_key"
+BAD_STRENGTH = "bad_strength"
+
+#: Preference strength: Llama 2's four levels, 0 (negligibly better) to 3 (significantly better).
+STRENGTH_SCALE = range(0, 4)
 
 
 class RowError(Exception):
@@ -70,8 +77,9 @@ class InvalidRecordError(DataError):
         source: str | None = None,
         line: int | None = None,
         field: str | None = None,
+        hint: Hint | None = None,
     ) -> None:
-        super().__init__(message, source=source, line=line, field=field)
+        super().__init__(message, source=source, line=line, field=field, hint=hint)
         self.reason = reason
 
 
@@ -143,6 +151,15 @@ class Fields:
         value = self._raw(key)
         return None if value is None else to_int(value, key, WRONG_TYPE, text_cells=self.text_cells)
 
+    def opt_strength(self, key: str = "strength") -> int | None:
+        """A preference strength on :data:`STRENGTH_SCALE` (0 to 3), or ``None``."""
+        value = self.opt_int(key)
+        if value is not None and value not in STRENGTH_SCALE:
+            raise RowError(BAD_STRENGTH, f"preference strength must be an integer from {STRENGTH_SCALE.start} "
+                           f"(negligibly better) to {STRENGTH_SCALE.stop - 1} (significantly better), got {value}",
+                           key)
+        return value
+
     def int_in(self, key: str, allowed: Collection[int], reason: str) -> int:
         """A required integer from ``allowed``; a value outside it is a ``reason`` problem."""
         value = to_int(self._required(key), key, reason, text_cells=self.text_cells)
@@ -171,6 +188,8 @@ class Fields:
                 return json.loads(value)
             except json.JSONDecodeError as err:
                 raise RowError(WRONG_TYPE, f"expected JSON text in this CSV cell ({err.msg})", key) from None
+            except RecursionError:
+                raise RowError(WRONG_TYPE, "the JSON text in this CSV cell is nested too deeply", key) from None
         return value
 
     def opt_votes(self, key: str = "votes") -> tuple[int, ...] | None:
@@ -237,10 +256,22 @@ def check_pair(chosen: str, rejected: str, fields: tuple[str, str] = ("chosen", 
         raise RowError(IDENTICAL_RESPONSES, f"{fields[0]} and {fields[1]} are identical", fields[1])
 
 
+def check_text(value: str, key: str) -> str:
+    """Reject text that is not valid Unicode: lone UTF-16 surrogates (``"\\ud800"`` in JSON) cannot be
+    encoded as UTF-8, so a tokenizer or a later write would fail on them."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise RowError(BAD_TEXT, f"the text holds an invalid character (a lone surrogate, {err.object[err.start]!a}"
+                           f" at offset {err.start}); fix the file's encoding", key) from None
+    return value
+
+
 def _as_str(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise RowError(WRONG_TYPE, f"expected a string, got {show_value(value)}", key)
-    return value
+    return check_text(value, key)
 
 
 def _parse_number(text: str, key: str, kind: type, reason: str = WRONG_TYPE) -> Any:

@@ -17,14 +17,18 @@ users can reproduce the input exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from rewardlab.data.records import Message, Prompt
 from rewardlab.errors import ConfigError, ModelError
 
-__all__ = ["PLAIN_ROLE_NAMES", "InputFormat", "format_input", "prompt_messages", "tokenize_texts"]
+__all__ = ["PLAIN_ROLE_NAMES", "InputFormat", "as_prompt", "check_chat_template", "coerce_pairs", "format_input",
+           "prompt_messages", "tokenize_texts"]
+
+#: The chat roles a prompt may hold.
+ROLES = ("system", "user", "assistant")
 
 PLAIN_ROLE_NAMES = {"user": "Human", "assistant": "Assistant", "system": "System"}
 
@@ -57,8 +61,13 @@ class InputFormat:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> InputFormat:
-        return cls(kind=data["kind"], add_special_tokens=bool(data["add_special_tokens"]))
+    def from_dict(cls, data: Any) -> InputFormat:
+        """The format saved in ``rewardlab.json``; anything malformed is a :class:`ModelError`."""
+        if not isinstance(data, Mapping) or data.get("kind") not in ("plain", "chat_template") \
+                or not isinstance(data.get("add_special_tokens"), bool):
+            raise ModelError(f"input_format must be {{'kind': 'plain' or 'chat_template', 'add_special_tokens': "
+                             f"true or false}}, got {data!r}")
+        return cls(kind=data["kind"], add_special_tokens=data["add_special_tokens"])
 
     @classmethod
     def for_tokenizer(cls, tokenizer: Any, requested: str = "auto") -> InputFormat:
@@ -76,6 +85,63 @@ class InputFormat:
         if requested == "plain":
             return cls(kind="plain", add_special_tokens=True)
         raise ConfigError(f"model.input_format must be auto, plain or chat_template, got {requested!r}")
+
+
+def as_prompt(value: Any) -> Prompt:
+    """A prompt from what a Python caller gives: a string, or chat messages as ``Message``\\ s or
+    ``{"role", "content"}`` dicts (as data files and the server take them)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and value and all(isinstance(m, Message | Mapping) for m in value):
+        out = []
+        for i, m in enumerate(value):
+            role, content = (m.role, m.content) if isinstance(m, Message) else (m.get("role"), m.get("content"))
+            if role not in ROLES or not isinstance(content, str):
+                raise TypeError(f"prompt message {i} must have a role in {ROLES} and string content, got {m!r}")
+            out.append(m if isinstance(m, Message) else Message(str(role), content))
+        return tuple(out)
+    raise TypeError(f"a prompt is a string or a non-empty list of chat messages, got {type(value).__name__} "
+                    f"{str(value)[:60]!r}")
+
+
+def _single_prompt(value: Any) -> bool:
+    """A string, or a list of messages (not a list of prompts)."""
+    return isinstance(value, str) or (isinstance(value, Sequence) and bool(value)
+                                      and isinstance(value[0], Message | Mapping))
+
+
+def coerce_pairs(prompts: Any, responses: Any) -> tuple[list[Prompt], list[str]]:
+    """``(prompts, responses)`` of equal length from the shapes ``score`` accepts.
+
+    ``score(prompts, responses)`` with one prompt per response; ``score("q", "a")`` for a single
+    pair; ``score("q", ["a", "b"])`` (or a chat prompt) to score several responses to one prompt.
+    """
+    if isinstance(responses, str):
+        responses = [responses]
+    if not isinstance(responses, Sequence) or not all(isinstance(r, str) for r in responses):
+        raise TypeError(f"responses must be a string or a list of strings, got {type(responses).__name__}")
+    if _single_prompt(prompts):
+        one = as_prompt(prompts)
+        return [one] * len(responses), list(responses)
+    if not isinstance(prompts, Sequence):
+        raise TypeError(f"prompts must be a prompt or a list of prompts, got {type(prompts).__name__}")
+    if len(prompts) != len(responses):
+        raise ModelError(f"got {len(prompts)} prompts but {len(responses)} responses; give one prompt per response, "
+                         "or a single prompt for all of them")
+    return [as_prompt(p) for p in prompts], list(responses)
+
+
+def check_chat_template(tokenizer: Any, source: str = "the tokenizer") -> None:
+    """Render a probe conversation once, so a template that fails (or that the sandbox refuses) fails at load."""
+    probe = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi!"}]
+    try:
+        text = tokenizer.apply_chat_template(probe, tokenize=False)
+    except Exception as exc:  # jinja2 TemplateError / SecurityError, or anything the template raises
+        raise ModelError(f"{source}: the chat template cannot render a conversation ({type(exc).__name__}: {exc}); "
+                         "fix tokenizer_config.json's chat_template or use input_format plain") from exc
+    if not isinstance(text, str) or "Hi!" not in text:
+        raise ModelError(f"{source}: the chat template does not render the assistant's reply; it cannot be used "
+                         "to score responses (use input_format plain)")
 
 
 def prompt_messages(prompt: Prompt) -> list[dict[str, str]]:
@@ -97,14 +163,26 @@ def _plain(prompt: Prompt, response: str) -> str:
     return "\n\n".join(parts)
 
 
-def format_input(prompt: Prompt, response: str, fmt: InputFormat, tokenizer: Any = None) -> str:
-    """Render one (prompt, response) pair as the exact text the reward model reads."""
+def format_input(prompt: Any, response: str, fmt: InputFormat | str = "plain", tokenizer: Any = None) -> str:
+    """Render one (prompt, response) pair as the exact text the reward model reads.
+
+    ``fmt`` is an :class:`InputFormat` or its name (``plain``, ``chat_template``, or ``auto``:
+    the tokenizer's template when it has one); ``prompt`` a string or chat messages
+    (``Message``\\ s or ``{"role", "content"}`` dicts).
+    """
+    if isinstance(fmt, str):
+        fmt = InputFormat.for_tokenizer(tokenizer, fmt) if tokenizer is not None or fmt == "auto" \
+            else InputFormat.for_tokenizer(None, fmt)
+    prompt = as_prompt(prompt)
     if fmt.kind == "plain":
         return _plain(prompt, response)
     if tokenizer is None or not getattr(tokenizer, "chat_template", None):
         raise ModelError("the chat_template input format needs a tokenizer with a chat template")
     conversation = [*prompt_messages(prompt), {"role": "assistant", "content": response}]
-    text = tokenizer.apply_chat_template(conversation, tokenize=False)
+    try:
+        text = tokenizer.apply_chat_template(conversation, tokenize=False)
+    except Exception as exc:  # the template refuses this conversation (a role order it does not allow, say)
+        raise ModelError(f"the chat template cannot render this prompt: {type(exc).__name__}: {exc}") from exc
     return str(text)
 
 

@@ -113,9 +113,14 @@ class RewardModel(torch.nn.Module):
         max_length: int = 256,
         input_format: str = "auto",
         dropout: bool = False,
+        trust_remote_code: bool = False,
     ) -> RewardModel:
-        """A new reward model: the backbone's weights plus a freshly initialised scalar head."""
-        loaded = load_backbone(name_or_path, gguf_file=gguf_file, dropout=dropout)
+        """A new reward model: the backbone's weights plus a freshly initialised scalar head.
+
+        ``trust_remote_code`` lets a backbone run the Python code it ships (off: such a backbone is refused).
+        """
+        loaded = load_backbone(name_or_path, gguf_file=gguf_file, dropout=dropout,
+                               trust_remote_code=trust_remote_code)
         fmt = InputFormat.for_tokenizer(loaded.tokenizer, input_format)
         meta = {"backbone": str(name_or_path), **({"gguf_file": gguf_file} if gguf_file else {})}
         return cls._from_loaded(loaded, fmt, max_length, meta)
@@ -136,7 +141,7 @@ class RewardModel(torch.nn.Module):
 
         meta = read_metadata(Path(path)) if Path(path).is_dir() else None
         cls._check_single(Path(path), meta)
-        loaded = load_backbone(path, new_head=False)
+        loaded = load_backbone(path, new_head=False, own_export=meta is not None)
         if meta is None:
             archs = getattr(loaded.model.config, "architectures", None) or []
             if not any("ForSequenceClassification" in a for a in archs):

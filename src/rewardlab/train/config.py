@@ -6,8 +6,9 @@ default backbone. ``configs/*.yaml`` in the repository are examples that a test 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from rewardlab.errors import ConfigError
 from rewardlab.synth import SynthConfig
@@ -35,6 +36,15 @@ LossName = Literal[
 ]
 
 
+def _at_least(section: str, obj: Any, low: float, *names: str, strict: bool = False) -> None:
+    """Each named field is a finite number >= ``low`` (> ``low`` with ``strict``), or a ConfigError naming it."""
+    for name in names:
+        value = getattr(obj, name)
+        bad = not math.isfinite(value) or (value <= low if strict else value < low)
+        if bad:
+            raise ConfigError(f"{section}.{name} must be {'>' if strict else '>='} {low:g}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The backbone and how text becomes its input."""
@@ -46,6 +56,9 @@ class ModelConfig:
     dropout: bool = False  # off by default: faster and more stable reward-model training
     # fine-tune everything, LoRA adapters, or a small head on frozen embeddings
     method: Literal["full", "lora", "embedding"] = "full"
+    # Run Python code that ships inside a backbone directory or hub repo (its config's auto_map). Off: such a
+    # backbone is refused with a ModelError, never run, and transformers never asks on stdin.
+    trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
         if not 8 <= self.max_length <= 131072:
@@ -66,12 +79,17 @@ class DataConfig:
     on_invalid: Literal["error", "skip"] = "error"
     ties: Literal["drop", "error"] = "drop"  # for objectives without a tie term (tie_bt keeps them)
     limit: int | None = None  # read at most this many rows (for quick runs)
+    # The file's own column names for rewardlab's fields, e.g. {prompt: question, chosen: response_a}
+    columns: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.test_fraction < 1.0:
             raise ConfigError(f"data.test_fraction must be in (0, 1), got {self.test_fraction}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"data.limit must be positive, got {self.limit}")
+        from rewardlab.data.columns import check_columns
+
+        check_columns(self.columns, "data.columns")
 
 
 @dataclass(frozen=True)
@@ -98,10 +116,8 @@ class LossConfig:
     param_lr: float = 0.02  # learning rate of the loss's own parameters (tie ν/η, annotator temperatures)
 
     def __post_init__(self) -> None:
-        if self.center_coef < 0:
-            raise ConfigError(f"loss.center_coef must be >= 0, got {self.center_coef}")
-        if self.param_lr <= 0:
-            raise ConfigError(f"loss.param_lr must be > 0, got {self.param_lr}")
+        _at_least("loss", self, 0.0, "center_coef")
+        _at_least("loss", self, 0.0, "param_lr", strict=True)
         if self.tie_init <= 0 and self.tie_model == "davidson":
             raise ConfigError(f"loss.tie_init must be > 0 for davidson (it is nu), got {self.tie_init}")
         if not self.attributes:
@@ -164,8 +180,8 @@ class EmbeddingConfig:
         for name in ("embed_batch_size", "hidden", "epochs", "batch_size", "trees", "leaves"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"embedding.{name} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0 or self.tree_lr <= 0:
-            raise ConfigError("embedding.lr and embedding.tree_lr must be > 0")
+        _at_least("embedding", self, 0.0, "lr", "tree_lr", strict=True)
+        _at_least("embedding", self, 0.0, "weight_decay")
 
 
 @dataclass(frozen=True)
@@ -213,8 +229,9 @@ class OptimConfig:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"train.max_steps must be >= 1, got {self.max_steps}")
-        if self.lr <= 0:
-            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        _at_least("train", self, 0.0, "lr", "grad_clip", strict=True)
+        _at_least("train", self, 0.0, "weight_decay", "eval_every")
+        _at_least("train", self, 1.0, "eval_pairs")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"train.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 
@@ -230,6 +247,7 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.calibration_fraction < 1.0:
             raise ConfigError(f"eval.calibration_fraction must be in [0, 1), got {self.calibration_fraction}")
+        _at_least("eval", self, 1.0, "batch_size")
 
 
 @dataclass(frozen=True)
@@ -252,9 +270,7 @@ class DebiasConfig:
     orth_coef: float = 0.2  # weight of |cos(W_quality, W_length)|
 
     def __post_init__(self) -> None:
-        for name in ("quality_coef", "length_coef", "orth_coef"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"debias.{name} must be >= 0, got {getattr(self, name)}")
+        _at_least("debias", self, 0.0, "quality_coef", "length_coef", "orth_coef")
 
 
 @dataclass(frozen=True)
@@ -274,6 +290,9 @@ class AuditConfig:
 @dataclass(frozen=True)
 class RunConfig:
     """A whole run. YAML sections map one to one onto these fields."""
+
+    #: Keys whose values are paths: relative ones in a YAML file are read from the file's folder.
+    PATH_KEYS = ("data.train", "data.eval", "model.backbone", "embedding.cache_dir", "audit.suite")
 
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -6,11 +6,11 @@ fine-tuning run, so eval, score and serve treat the result like any other reward
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.errors import ConfigError
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash
@@ -22,7 +22,7 @@ __all__ = ["run_embedding"]
 
 def run_embedding(cfg: RunConfig, run: Path, data: RunData, acc: Any, log: Callable[[str], Any]) -> Any:
     """Train the embedding head ``cfg.embedding`` describes on ``data`` and save it to ``run/model``."""
-    from rewardlab.train.run import TrainResult
+    from rewardlab.train.run import TrainResult, write_run_records
 
     if cfg.loss.records not in ("pairs", "labels") or cfg.loss.name == "tie_bt":
         raise ConfigError(
@@ -31,17 +31,17 @@ def run_embedding(cfg: RunConfig, run: Path, data: RunData, acc: Any, log: Calla
         )
     train_hash = data_hash(data.train)
     if acc.is_main_process:
-        (run / "data_report.json").write_text(json.dumps({"notes": data.notes, "counts": data.counts,
-                                                           "train_hash": train_hash}, indent=2))
+        write_run_records(run, cfg, data, train_hash)
     model, timings = train_embedding_head(
         data.train, cfg.embedding, backbone=cfg.model.backbone, gguf_file=cfg.model.gguf_file,
         max_length=cfg.model.max_length, input_format=cfg.model.input_format, seed=cfg.train.seed, log=log,
     )
     model.metadata["data_hash"] = train_hash
     model.metadata["timings"] = timings
-    model_dir = run / "model"
+    model_dir = run / rundir.MODEL
     if acc.is_main_process:
-        model.save_pretrained(model_dir)
+        with rundir.atomic_dir(model_dir) as tmp:
+            model.save_pretrained(tmp)
     acc.wait_for_everyone()
     seconds = timings["embed_seconds"] + timings["train_seconds"]
     loop = LoopResult(steps=cfg.embedding.epochs if cfg.embedding.head == "mlp" else cfg.embedding.trees,

@@ -13,11 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from rewardlab import rundir
+from rewardlab.config import config_to_dict, load_config
+from rewardlab.errors import CheckpointError
 from rewardlab.models.ensemble import RewardEnsemble
+from rewardlab.train.checkpoint import describe_changes
 from rewardlab.train.config import EnsembleConfig, RunConfig
 from rewardlab.train.data import RunData, load_run_data
 from rewardlab.train.loop import LoopResult
-from rewardlab.train.run import TrainResult, run_training
+from rewardlab.train.run import TrainResult, fingerprint_config, run_training
 
 __all__ = ["bootstrap", "run_ensemble"]
 
@@ -33,11 +39,20 @@ def bootstrap(records: list[Any], seed: int) -> list[Any]:
 
 
 def run_ensemble(cfg: RunConfig, run_dir: str | Path, *, resume: bool = False,
-                 log: Callable[[str], Any] = print) -> TrainResult:
+                 log: Callable[[str], Any] = print, on_start: Callable[[], Any] | None = None) -> TrainResult:
     """Train ``cfg.ensemble.members`` members and save them as one ensemble directory."""
     run = Path(run_dir)
     ens = cfg.ensemble
     data = load_run_data(cfg)
+    if resume and (run / rundir.CONFIG).is_file():
+        saved = load_config(RunConfig, run / rundir.CONFIG)
+        if fingerprint_config(saved) != fingerprint_config(cfg):
+            raise CheckpointError(f"{run} belongs to an ensemble run with a different config "
+                                  f"({describe_changes(fingerprint_config(saved), fingerprint_config(cfg))}); resume "
+                                  "with the same config (--resume without --config reuses the run's config.yaml)")
+    if on_start is not None:
+        on_start()
+    rundir.write_text_atomic(run / rundir.CONFIG, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     member_dirs, results = [], []
     for k in range(ens.members):
         seed = cfg.train.seed + k

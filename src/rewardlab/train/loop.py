@@ -15,25 +15,20 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from rewardlab.errors import CheckpointError, TrainingError
+from rewardlab import rundir
+from rewardlab.errors import TrainingError
 from rewardlab.models.precision import autocast, resolve_precision
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.objectives import bradley_terry, pairwise_accuracy
 from rewardlab.train.batching import epoch_batches
-from rewardlab.train.checkpoint import (
-    latest_checkpoint,
-    load_checkpoint,
-    prune_checkpoints,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from rewardlab.train.checkpoint import load_latest, prune_checkpoints, rng_state, save_checkpoint, set_rng_state
 from rewardlab.train.config import OptimConfig
 from rewardlab.train.examples import Batch, Examples
 from rewardlab.train.objective import TrainModule
@@ -92,8 +87,16 @@ def train_loop(
     eval_set: TokenizedPairs | None = None,
     resume: bool = False,
     accelerator: Any = None,
+    config: dict[str, Any] | None = None,
+    train_hash: str | None = None,
+    log: Callable[[str], Any] = print,
 ) -> LoopResult:
-    """Train ``model`` (the reward model and its loss parameters) on ``train`` in place."""
+    """Train ``model`` (the reward model and its loss parameters) on ``train`` in place.
+
+    ``config`` and ``train_hash`` (what ``fingerprint`` was made from) are saved with each
+    checkpoint so that a refused resume can name what differs. ``resume`` with no checkpoint
+    yet starts from the first step.
+    """
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
@@ -130,13 +133,14 @@ def train_loop(
     optimizer = torch.optim.AdamW(groups, lr=optim.lr, fused=device.type in ("cpu", "cuda"))
     scheduler = _schedule(optimizer, optim, total_steps)
     ddp_model, optimizer = acc.prepare(model, optimizer)
-    ckpt_root = run_dir / "checkpoints"
+    ckpt_root = run_dir / rundir.CHECKPOINTS
     step, epoch, batch_pos, history, resumed_from = 0, 0, 0, [], None
-    if resume:
-        found = latest_checkpoint(ckpt_root)
-        if found is None:
-            raise CheckpointError(f"--resume: no checkpoint under {ckpt_root}; start without --resume")
-        state = load_checkpoint(found, fingerprint)
+    loaded = load_latest(ckpt_root, fingerprint, config=config, train_hash=train_hash, log=log) if resume else None
+    if resume and loaded is None:
+        log(f"--resume: no checkpoint under {ckpt_root} yet; training from the first step")
+    if loaded is not None:
+        found, state = loaded
+        log(f"resuming from {found.name} (step {state['step']})")
         acc.unwrap_model(ddp_model).load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -155,7 +159,8 @@ def train_loop(
             "rng": rng_state(),
             "step": tag_step, "epoch": epoch, "batch_pos": batch_pos, "history": history,
         }
-        path = save_checkpoint(ckpt_root, tag_step, state, {"fingerprint": fingerprint, "epoch": epoch})
+        meta = {"fingerprint": fingerprint, "epoch": epoch, "config": config, "train_hash": train_hash}
+        path = save_checkpoint(ckpt_root, tag_step, state, meta)
         prune_checkpoints(ckpt_root, optim.keep_checkpoints, protect=path)
         return path
 
@@ -234,7 +239,7 @@ def train_loop(
     if writer is not None:
         writer.close()
     if acc.is_main_process:
-        (run_dir / "train_history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+        rundir.write_text_atomic(run_dir / rundir.HISTORY, "".join(json.dumps(h) + "\n" for h in history))
     acc.wait_for_everyone()
     return LoopResult(
         steps=step, pairs_seen=pairs_seen, train_seconds=train_seconds,
@@ -262,7 +267,7 @@ def _tensorboard(run_dir: Path, main: bool, purge_step: int) -> Any:
         return None
     from torch.utils.tensorboard import SummaryWriter
 
-    return SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge_step or None)
+    return SummaryWriter(log_dir=str(run_dir / rundir.TENSORBOARD), purge_step=purge_step or None)
 
 
 def _log(writer: Any, prefix: str, values: dict[str, Any], step: int) -> None:

@@ -10,6 +10,7 @@ The run directory holds ``config.yaml`` (resolved), ``data_report.json``,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from typing import Any
 import torch
 import yaml
 
+from rewardlab import rundir
 from rewardlab.config import config_to_dict
 from rewardlab.data import Comparison, LengthReport, Ranking, apply_length_policy
 from rewardlab.errors import ConfigError
 from rewardlab.models.local import resolve_backbone
 from rewardlab.models.reward_model import RewardModel
+from rewardlab.train.checkpoint import check_compatible, checkpoint_dirs
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash, load_run_data
 from rewardlab.train.examples import TargetScale, build_examples, rating_scale
@@ -32,7 +35,7 @@ from rewardlab.train.loop import LoopResult, train_loop
 from rewardlab.train.objective import LENGTH_UNIT, TrainModule
 from rewardlab.train.pairs import tokenize_pairs
 
-__all__ = ["TrainResult", "apply_lengths", "build_model", "run_training"]
+__all__ = ["TrainResult", "apply_lengths", "build_model", "fingerprint_config", "run_training", "write_run_records"]
 
 
 @dataclass
@@ -51,7 +54,7 @@ def build_model(cfg: RunConfig) -> RewardModel:
     torch.manual_seed(cfg.train.seed)
     model = RewardModel.from_backbone(
         source, gguf_file=gguf, max_length=cfg.model.max_length, input_format=cfg.model.input_format,
-        dropout=cfg.model.dropout,
+        dropout=cfg.model.dropout, trust_remote_code=cfg.model.trust_remote_code,
     )
     model.metadata["backbone"] = cfg.model.backbone if cfg.model.backbone != "default" else "all-MiniLM-L6-v2"
     model.metadata["base_source"], model.metadata["base_gguf_file"] = source, gguf
@@ -108,13 +111,28 @@ def _setup_heads(
     return annotators, scale, extra
 
 
-def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
-    """Identifies what a checkpoint depends on (not cosmetic settings like the progress bar)."""
+def fingerprint_config(cfg: RunConfig) -> dict[str, Any]:
+    """The part of the config that checkpoints depend on (not the progress bar, evaluation or audit)."""
     d = config_to_dict(cfg)
     d["train"].pop("progress", None)
     d.pop("eval", None)
     d.pop("audit", None)  # what happens after training does not change the checkpoints
-    return hashlib.sha256(json.dumps([d, train_hash], sort_keys=True).encode()).hexdigest()[:16]
+    return d
+
+
+def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
+    """Identifies what a checkpoint depends on (not cosmetic settings like the progress bar)."""
+    return hashlib.sha256(json.dumps([fingerprint_config(cfg), train_hash], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def write_run_records(run: Path, cfg: RunConfig, data: RunData, train_hash: str,
+                      lengths: dict[str, Any] | None = None) -> None:
+    """``config.yaml`` and ``data_report.json``: what the run was asked to do and what it read."""
+    rundir.write_text_atomic(run / rundir.CONFIG, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    summary: dict[str, Any] = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash}
+    if lengths is not None:
+        summary["lengths"] = lengths
+    rundir.write_text_atomic(run / rundir.DATA_REPORT, json.dumps(summary, indent=2))
 
 
 def _silent(_: str) -> None:
@@ -128,25 +146,30 @@ def run_training(
     resume: bool = False,
     data: RunData | None = None,
     log: Callable[[str], Any] = print,
+    on_start: Callable[[], Any] | None = None,
 ) -> TrainResult:
-    """Train a reward model as ``cfg`` says and save it to ``run_dir/model``."""
+    """Train a reward model as ``cfg`` says and save it to ``run_dir/model``.
+
+    Nothing is written into ``run_dir`` before the checks pass (a ``resume`` into another
+    run's checkpoints is refused first); ``on_start`` is called, on the main process, just
+    before the first write.
+    """
     from accelerate import Accelerator
 
     run = Path(run_dir)
-    if not resume and (run / "checkpoints").exists() and any((run / "checkpoints").glob("step-*")):
+    if not resume and checkpoint_dirs(run / rundir.CHECKPOINTS):
         raise ConfigError(f"{run} already holds checkpoints; pass --resume to continue it or choose a new --out")
     acc = Accelerator(cpu=not torch.cuda.is_available())
     if not acc.is_main_process:
         log = _silent
-    if acc.is_main_process:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     data = data or load_run_data(cfg)
     for note in data.notes:
         log(note)
     if cfg.model.method == "embedding":
         from rewardlab.train.embedding_run import run_embedding
 
+        if on_start is not None and acc.is_main_process:
+            on_start()
         return run_embedding(cfg, run, data, acc, log)
     model = build_model(cfg)
     lengths: dict[str, LengthReport] = {}
@@ -156,10 +179,13 @@ def run_training(
     for name, report in lengths.items():
         log(f"{name}: {report.summary()}")
     train_hash = data_hash(data.train)
+    fingerprint = _fingerprint(cfg, train_hash)
+    if resume:  # refuse another run's checkpoints before anything in the run directory is rewritten
+        check_compatible(run / rundir.CHECKPOINTS, fingerprint, config=fingerprint_config(cfg), train_hash=train_hash)
     if acc.is_main_process:
-        summary = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash,
-                   "lengths": {k: v.summary() for k, v in lengths.items()}}
-        (run / "data_report.json").write_text(json.dumps(summary, indent=2))
+        if on_start is not None:
+            on_start()
+        write_run_records(run, cfg, data, train_hash, {k: v.summary() for k, v in lengths.items()})
     annotators, scale, extra = _setup_heads(model, cfg, data)
     if cfg.debias.length == "odin":
         log("note: debias.length=odin is experimental: on MiniLM its quality head collapsed (BENCHMARKS.md, "
@@ -177,16 +203,19 @@ def run_training(
     eval_pairs = tokenize_pairs(model, data.heldout) if cfg.train.eval_every and data.heldout else None
     result = train_loop(
         module, examples, optim=cfg.train, run_dir=run,
-        fingerprint=_fingerprint(cfg, train_hash), eval_set=eval_pairs, resume=resume, accelerator=acc,
+        fingerprint=fingerprint, eval_set=eval_pairs, resume=resume, accelerator=acc,
+        config=fingerprint_config(cfg), train_hash=train_hash, log=log,
     )
     module = acc.unwrap_model(module)
     model = module.rm
     learned = module.learned()
-    model_dir = run / "model"
-    if peft_model is not None and acc.is_main_process:
+    model_dir = run / rundir.MODEL
+    staging = contextlib.ExitStack()
+    tmp = staging.enter_context(rundir.atomic_dir(model_dir)) if acc.is_main_process else None
+    if peft_model is not None and tmp is not None:
         from rewardlab.models.lora import merge_lora, save_lora_adapter
 
-        save_lora_adapter(peft_model, model_dir)
+        save_lora_adapter(peft_model, tmp)
         merge_lora(model, peft_model)
     if (cfg.loss.name == "annotator_bt" and cfg.loss.annotator_bias) or cfg.debias.length == "odin":
         model.set_heads(["reward"])  # the per-annotator bias / ODIN length outputs were for training only
@@ -200,7 +229,8 @@ def run_training(
     })
     if learned:
         log(f"learned loss parameters: {json.dumps(learned)}")
-    if acc.is_main_process:
-        model.save_pretrained(model_dir)
+    with staging:  # written into a temporary directory renamed to model/ at the end: never half a model
+        if tmp is not None:
+            model.save_pretrained(tmp)
     acc.wait_for_everyone()
     return TrainResult(run_dir=run, model_dir=model_dir, model=model, loop=result, data=data, lengths=lengths)
