@@ -139,3 +139,147 @@ def test_empty_or_truncated_safetensors_are_model_errors(exported: Path, tmp_pat
     (path / "model.safetensors").write_bytes(b"" if damage == "empty" else data[: len(data) // 2])
     with pytest.raises(ModelError, match="cannot be loaded"):
         RewardModel.from_pretrained(path)
+
+
+def edit_meta(path: Path, **changes: object) -> None:
+    meta = json.loads((path / "rewardlab.json").read_text())
+    meta.update(changes)
+    (path / "rewardlab.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[1, 2]", "must hold a JSON object, got list"),
+        (b"null", "must hold a JSON object, got NoneType"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"{not json", "not valid JSON"),
+        (b"[" * 50_000 + b"]" * 50_000, "not valid JSON|must hold a JSON object"),
+    ],
+)
+def test_a_malformed_rewardlab_json_is_a_model_error(exported: Path, tmp_path: Path, content: bytes,
+                                                     message: str) -> None:
+    path = copy(exported, tmp_path)
+    (path / "rewardlab.json").write_bytes(content)
+    with pytest.raises(ModelError, match=message):
+        load_model(path)
+
+
+def test_a_rewardlab_json_that_is_a_directory_is_a_model_error(exported: Path, tmp_path: Path) -> None:
+    path = copy(exported, tmp_path)
+    (path / "rewardlab.json").unlink()
+    (path / "rewardlab.json").mkdir()
+    with pytest.raises(ModelError, match="not a file"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_length": "abc"}, "max_length must be a whole number"),
+        ({"max_length": None}, "max_length must be a whole number"),
+        ({"max_length": -5}, "max_length must be a whole number"),
+        ({"max_length": 0}, "max_length must be a whole number"),
+        ({"max_length": 64.5}, "max_length must be a whole number"),
+        ({"max_length": True}, "max_length must be a whole number"),
+        ({"max_length": 100000}, r"exceeds the model's position table \(512 positions\)"),
+        ({"input_format": {}}, "input_format must be"),
+        ({"input_format": "plain"}, "input_format must be"),
+        ({"heads": [1]}, "heads must be"),
+        ({"heads": {"names": "reward"}}, "heads.names must be"),
+        ({"heads": {"names": ["reward"], "combine": [float("nan")]}}, "heads.combine must be a list of finite"),
+        ({"heads": {"names": ["reward"], "combine": [1.0, 2.0]}}, "one weight per head output"),
+        ({"heads": {"names": ["a", "b"]}}, "head has 1 outputs but rewardlab.json names 2"),
+        ({"normalization": {"mean": 0.0, "std": 0.0}}, "normalization must be"),
+        ({"model_type": "alien"}, "model_type must be one of"),
+    ],
+)
+def test_bad_rewardlab_json_values_are_model_errors(exported: Path, tmp_path: Path, changes: dict,
+                                                    message: str) -> None:
+    path = copy(exported, tmp_path)
+    edit_meta(path, **changes)
+    with pytest.raises(ModelError, match=message):
+        load_model(path)
+
+
+def test_nan_in_the_head_weights_is_refused(exported: Path, tmp_path: Path) -> None:
+    import torch
+
+    path = copy(exported, tmp_path)
+    weights = load_file(path / "model.safetensors")
+    edit_weights(path, change={"classifier.weight": torch.full_like(weights["classifier.weight"], float("nan"))})
+    with pytest.raises(ModelError, match=r"NaN or infinite values \(classifier\.weight\)"):
+        RewardModel.from_pretrained(path)
+
+
+def test_config_and_weights_of_different_shapes_are_a_model_error(exported: Path, tmp_path: Path) -> None:
+    path = copy(exported, tmp_path)
+    config = json.loads((path / "config.json").read_text())
+    config["hidden_size"] *= 2
+    config["intermediate_size"] *= 2
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        RewardModel.from_pretrained(path)
+
+
+@pytest.fixture(scope="module")
+def ensemble_dir(exported: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from rewardlab.models.ensemble import RewardEnsemble
+
+    root = tmp_path_factory.mktemp("ens") / "ensemble"
+    members = [RewardModel.from_pretrained(exported), RewardModel.from_pretrained(exported)]
+    RewardEnsemble(members, aggregate="mean_minus_std", lam=0.5).save_pretrained(root)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"members": ["../elsewhere"]}, "inside the ensemble directory"),
+        ({"members": ["/etc"]}, "inside the ensemble directory"),
+        ({"members": []}, "members must be a non-empty list"),
+        ({"lam": float("nan")}, "lam must be a finite number"),
+        ({"lam": -1}, "lam must be a finite number"),
+        ({"aggregate": "max"}, "aggregate must be one of"),
+    ],
+)
+def test_bad_ensemble_metadata_is_refused(ensemble_dir: Path, tmp_path: Path, changes: dict, message: str) -> None:
+    path = tmp_path / "ens"
+    shutil.copytree(ensemble_dir, path)
+    edit_meta(path, **changes)
+    with pytest.raises(ModelError, match=message):
+        load_model(path)
+
+
+def test_an_ensemble_member_symlinked_outside_is_refused(ensemble_dir: Path, exported: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ens"
+    shutil.copytree(ensemble_dir, path)
+    shutil.rmtree(path / "member-1")
+    (path / "member-1").symlink_to(exported)
+    with pytest.raises(ModelError, match="outside the ensemble directory"):
+        load_model(path)
+
+
+def test_the_ensemble_loads_and_scores_when_intact(ensemble_dir: Path) -> None:
+    rewards = load_model(ensemble_dir).score(["q"], ["an answer"])
+    assert len(rewards) == 1 and rewards[0] == rewards[0]
+
+
+@pytest.mark.parametrize("template", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # the sandbox refuses it
+    "{% for m in messages %}{{ raise_exception('no') }}{% endfor %}",
+    "{% for m in messages %}{{ m.role }}{% endfor %}",  # renders, but never the reply
+])
+def test_a_chat_template_that_cannot_render_is_refused_at_load(
+    tiny_decoder_dir: Path, tmp_path: Path, template: str
+) -> None:
+    path = tmp_path / "dec"
+    model = RewardModel.from_backbone(tiny_decoder_dir, max_length=64, input_format="plain")
+    model.save_pretrained(path)
+    edit_meta(path, input_format={"kind": "chat_template", "add_special_tokens": False})
+    config = json.loads((path / "tokenizer_config.json").read_text())
+    config["chat_template"] = template
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    (path / "chat_template.jinja").unlink(missing_ok=True)
+    with pytest.raises(ModelError, match="chat template"):
+        RewardModel.from_pretrained(path)

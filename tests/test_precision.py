@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rewardlab.errors import ModelError
 from rewardlab.models import RewardModel, load_model, pad_batch
 from rewardlab.models.heads import head_linear
 from rewardlab.models.precision import autocast, cast_linear_weights, scoring_device, store_bf16_weights
@@ -84,7 +85,9 @@ def test_bf16_widths_never_pass_the_position_table(tiny_bert_dir: Path, tmp_path
                         intermediate_size=64, max_position_embeddings=40, num_labels=1)
     BertForSequenceClassification(config).save_pretrained(tmp_path / "short")
     tokenizer.save_pretrained(tmp_path / "short")
-    model = RewardModel.from_backbone(tmp_path / "short", max_length=64).eval()  # max_length past the table
+    with pytest.raises(ModelError, match=r"max_length 64 exceeds the model's position table \(40 positions\)"):
+        RewardModel.from_backbone(tmp_path / "short", max_length=64)  # inputs that long would crash scoring
+    model = RewardModel.from_backbone(tmp_path / "short", max_length=40).eval()
     assert model.pad_limit == 40
     long_prompt = " ".join(["word"] * 30)
     assert 32 < len(model.encode([long_prompt], ["yes"])[0]) <= 40  # 48 if rounded up to 16

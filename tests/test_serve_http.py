@@ -189,3 +189,20 @@ def test_the_rewardlab_serve_command_serves_and_stops_cleanly_on_sigterm(tiny_be
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_rewardlab_serve_on_a_broken_directory_is_one_line_and_exit_2(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = save_reward_model(tiny_bert_dir, tmp_path / "rm")
+    meta = json.loads((path / "rewardlab.json").read_text())
+    meta["max_length"] = 64.5
+    (path / "rewardlab.json").write_text(json.dumps(meta))
+    done = subprocess.run([sys.executable, "-m", "rewardlab.cli", "serve", str(path), "--port", "0"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 2
+    assert "rewardlab serve: error:" in done.stderr and "max_length must be a whole number" in done.stderr
+    assert "Traceback" not in done.stderr and "Application startup" not in done.stderr

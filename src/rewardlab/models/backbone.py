@@ -25,7 +25,8 @@ import torch
 
 from rewardlab.errors import ModelError
 
-__all__ = ["TOKENIZER_FILES", "BackboneKind", "LoadedBackbone", "backbone_kind", "check_loaded_weights",
+__all__ = ["TOKENIZER_FILES", "BackboneKind", "LoadedBackbone", "backbone_kind", "check_finite_weights",
+           "check_loaded_weights",
            "check_tokenizer", "disable_dropout", "load_backbone"]
 
 BackboneKind = Literal["encoder", "decoder"]
@@ -106,6 +107,15 @@ def check_loaded_weights(info: dict[str, Any], source: str, *, new_head: bool) -
             f"{source}: the weights lack {what} ({shown}); loading it would give those parameters random values. "
             f"{fix[0].upper()}{fix[1:]}"
         )
+
+
+def check_finite_weights(model: torch.nn.Module, source: str) -> None:
+    """Refuse weights holding NaN or infinity: every reward computed through them would be NaN."""
+    bad = [name for name, p in model.named_parameters() if p.is_floating_point() and not torch.isfinite(p).all()]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ModelError(f"{source}: the weights hold NaN or infinite values ({shown}); every reward would be NaN. "
+                         "Re-export or retrain the model")
 
 
 def check_tokenizer(tokenizer: Any, config: Any, source: str) -> None:
@@ -214,6 +224,7 @@ def load_backbone(
     finally:
         transformers.logging.set_verbosity(previous)
     check_loaded_weights(info, source, new_head=new_head)
+    check_finite_weights(model, source)
     if gguf_file:
         _forget_gguf_quantization(model)
     if added_pad:

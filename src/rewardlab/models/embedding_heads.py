@@ -119,6 +119,10 @@ class MLPHead(torch.nn.Module):
             head.load_state_dict(load_file(str(file)))
         except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
             raise ModelError(f"{file} is not a valid MLP head ({exc}); re-save or retrain the model") from exc
+        bad = [k for k, v in head.state_dict().items() if not torch.isfinite(v).all()]
+        if bad:
+            raise ModelError(f"{file}: the head's weights hold NaN or infinite values ({', '.join(bad)}); every "
+                             "reward would be NaN. Retrain the model")
         return head.eval()
 
 
@@ -157,7 +161,11 @@ class LightGBMHead:
 
 
 def _head_file(path: Path, meta: dict[str, Any], default: str) -> Path:
-    file = path / str(meta.get("file", default))
+    name = meta.get("file", default)
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise ModelError(f"{path}/rewardlab.json: the head file must be a file name inside the model directory, "
+                         f"got {name!r}")
+    file = path / name
     if not file.is_file():
         raise ModelError(f"the head file {file} is missing; the model directory is incomplete (re-save or retrain it)")
     return file
@@ -173,4 +181,6 @@ def load_head(path: Path, meta: dict[str, Any]) -> EmbeddingHead:
             return LightGBMHead.load(path, meta)
     except KeyError as exc:
         raise ModelError(f"{path}/rewardlab.json: the head section lacks {exc}") from exc
+    except (TypeError, ValueError) as exc:  # dim/hidden that are not whole numbers, say
+        raise ModelError(f"{path}/rewardlab.json: the head section is malformed ({exc})") from exc
     raise ModelError(f"{path}/rewardlab.json names an unknown head type {kind!r}; expected 'mlp' or 'lightgbm'")

@@ -129,10 +129,15 @@ class RewardEnsemble:
         meta = read_metadata(root)
         if meta is None or meta.get("model_type") != "ensemble":
             raise ModelError(f"{root} is not a rewardlab ensemble directory (rewardlab.json model_type != ensemble)")
-        members = meta.get("members") or []
+        members = meta.get("members") or []  # plain names: checked by models/metadata.py
         missing = [m for m in members if not (root / m).is_dir()]
         if not members or missing:
             raise ModelError(f"{root}: ensemble members missing on disk: {missing or 'none listed'}")
+        inside = root.resolve()
+        escaped = [m for m in members if not (root / m).resolve().is_relative_to(inside)]
+        if escaped:
+            raise ModelError(f"{root}: ensemble members {escaped} link outside the ensemble directory; members must "
+                             "live inside it")
         return cls([RewardModel.from_pretrained(root / m) for m in members], aggregate=meta.get("aggregate", "mean"),
                    lam=float(meta.get("lam", 1.0)), metadata=meta)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rewardlab import __version__
 from rewardlab.errors import ModelError
+from rewardlab.models.metadata import check_metadata
 
 if TYPE_CHECKING:
     from rewardlab.models.reward_model import RewardModel
@@ -29,17 +30,22 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
     file = path / METADATA_FILE
     if not file.exists():
         return None
+    if not file.is_file():
+        raise ModelError(f"{file} is not a file; a model directory's {METADATA_FILE} is a JSON object")
     try:
-        meta = json.loads(file.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{file} is not valid JSON: {exc}") from exc
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{file} is not UTF-8 text ({exc.reason}); re-export the model") from None
+    except (ValueError, RecursionError) as exc:
+        raise ModelError(f"{file} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ModelError(f"{file} cannot be read: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{file} must hold a JSON object, got {type(meta).__name__}; re-export the model")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelError(f"{file} has format_version {version!r}; this rewardlab reads {FORMAT_VERSION}")
-    for key in ("input_format", "max_length"):
-        if key not in meta:
-            raise ModelError(f"{file} lacks {key!r}")
-    return dict(meta)
+    return check_metadata(meta, file)
 
 
 def write_model_dir(model: RewardModel, path: Path) -> Path:

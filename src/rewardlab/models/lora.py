@@ -115,7 +115,15 @@ def load_lora_adapter(model_dir: str | os.PathLike[str]) -> RewardModel:
         from rewardlab.models.heads import resize_head
 
         resize_head(loaded.model, len(names))
-    peft_model = peft.PeftModel.from_pretrained(loaded.model, str(path / ADAPTER_DIR))
+    adapter = path / ADAPTER_DIR
+    if not (adapter / "adapter_model.safetensors").is_file():
+        raise ModelError(f"{adapter} has no adapter_model.safetensors; rewardlab loads LoRA adapters only as "
+                         "safetensors (never a pickled adapter_model.bin)")
+    try:
+        peft_model = peft.PeftModel.from_pretrained(loaded.model, str(adapter))
+    except Exception as exc:  # peft raises many types for a broken or foreign adapter
+        raise ModelError(f"{adapter} cannot be loaded as a LoRA adapter of {base}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
     hf = peft_model.merge_and_unload()
     fmt = InputFormat.from_dict(meta["input_format"])
     return RewardModel(hf, loaded.tokenizer, input_format=fmt, max_length=int(meta["max_length"]),

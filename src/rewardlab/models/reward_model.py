@@ -21,8 +21,9 @@ from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
 from rewardlab.models.first_token import enable_first_token_final_layer
-from rewardlab.models.formatting import InputFormat, format_input, tokenize_texts
+from rewardlab.models.formatting import InputFormat, check_chat_template, format_input, tokenize_texts
 from rewardlab.models.heads import ensure_fp32_head, head_linear, resize_head
+from rewardlab.models.metadata import check_position_table
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
@@ -91,6 +92,10 @@ class RewardModel(torch.nn.Module):
             raise ModelError(f"{type(model).__name__} has no 'score' head; rewardlab cannot read its reward")
         if tokenizer.pad_token_id is None:
             raise ModelError("the tokenizer has no pad token")
+        source = str(self.metadata.get("source") or self.metadata.get("backbone") or type(model).__name__)
+        check_position_table(model.config, self.max_length, source)
+        if input_format.kind == "chat_template":
+            check_chat_template(tokenizer, source)  # a template that fails (or the sandbox refuses) fails now
         # Encoders read one position: skip the rest of the final layer (exact; see first_token.py).
         self.first_token_shortcut = self.kind == "encoder" and enable_first_token_final_layer(model, self.pad_id)
         heads = self.metadata.get("heads") or {}

@@ -211,7 +211,8 @@ def _install_routes(app: FastAPI, auth: Any) -> None:
 
 
 def create_app(model: ModelSource, config: ServeConfig | None = None, *,
-               environ: Mapping[str, str] | None = None, wait_for_model: bool | None = None) -> FastAPI:
+               environ: Mapping[str, str] | None = None, wait_for_model: bool | None = None,
+               owns_model: bool | None = None) -> FastAPI:
     """The scoring app for ``model``: a loaded model, a model directory or a zero-argument loader.
 
     A loaded model is ready when the server starts. A directory or loader is loaded at startup
@@ -220,10 +221,10 @@ def create_app(model: ModelSource, config: ServeConfig | None = None, *,
     config's plus those in ``environ[config.api_keys_env]`` (default: the process environment,
     read now, not at import). Only a model loaded from a directory is changed for speed (at bf16,
     linear weights stored in bf16: the same scores); a model object or a loader's model is the
-    caller's and is left as it is.
+    caller's and is left as it is, unless ``owns_model`` says the server may change it.
     """
     cfg = config or ServeConfig()
-    runtime = Runtime(model, cfg, wait_for_model=wait_for_model)
+    runtime = Runtime(model, cfg, wait_for_model=wait_for_model, owns_model=owns_model)
     keys = resolve_api_keys(cfg, environ)
 
     @asynccontextmanager

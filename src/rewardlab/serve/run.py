@@ -35,21 +35,31 @@ def uvicorn_config(app: Any, config: ServeConfig, *, log_level: str = "info", ac
 def serve(model_dir: str | os.PathLike[str], config: ServeConfig | None = None, *, log_level: str = "info") -> None:
     """Load ``model_dir``, then serve it until SIGINT/SIGTERM; ModelError when it cannot be loaded.
 
-    The model loads on the server's model thread before the port opens (see ``Runtime.start``).
+    The model loads here, before uvicorn starts, so a broken directory is one ``ModelError``
+    (the CLI's one-line error), never a lifespan traceback; the backend is built before the
+    port opens (see ``Runtime.start``), and a failure there is a :class:`ServeError`.
     """
     import uvicorn
 
     from rewardlab.errors import ModelError
     from rewardlab.serve.app import create_app
+    from rewardlab.serve.runtime import load_for_serving
 
     cfg = config or ServeConfig()
     if not os.path.isdir(model_dir):
         raise ModelError(f"{model_dir} is not a model directory")
-    app = create_app(model_dir, cfg, wait_for_model=True)
-    uvicorn.Server(uvicorn_config(app, cfg, log_level=log_level)).run()
+    model = load_for_serving(model_dir)
+    app = create_app(model, cfg, wait_for_model=True, owns_model=True)
+    try:
+        uvicorn.Server(uvicorn_config(app, cfg, log_level=log_level)).run()
+    except SystemExit as exc:  # uvicorn exits 3 when the app's startup fails
+        runtime = app.state.runtime
+        if runtime.state == "failed":
+            raise ServeError(f"{model_dir}: the server could not start: {runtime.error}") from None
+        raise ServeError(f"{model_dir}: the server could not start (exit {exc.code}); see the log above") from None
     runtime = app.state.runtime
     if runtime.state == "failed":
-        raise ModelError(f"{model_dir}: the model failed to load: {runtime.error}")
+        raise ServeError(f"{model_dir}: the server could not start: {runtime.error}")
 
 
 class BackgroundServer:

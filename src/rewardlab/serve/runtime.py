@@ -41,7 +41,8 @@ def load_for_serving(path: str | os.PathLike[str]) -> Any:
 class Runtime:
     """Owns the backend, the batcher and the worker threads of one app."""
 
-    def __init__(self, source: ModelSource, config: ServeConfig, *, wait_for_model: bool | None = None) -> None:
+    def __init__(self, source: ModelSource, config: ServeConfig, *, wait_for_model: bool | None = None,
+                 owns_model: bool | None = None) -> None:
         self.config = config
         self.metrics = ServeMetrics()
         self.state = "loading"
@@ -64,6 +65,8 @@ class Runtime:
             self._loader, self._background, self._owns_model = (lambda: source), False, False
         if wait_for_model is not None:
             self._background = not wait_for_model
+        if owns_model is not None:  # a model its caller loaded for this server alone (``serve``)
+            self._owns_model = owns_model
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
