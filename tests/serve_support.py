@@ -77,3 +77,20 @@ class GatedBackend:
 
     def info(self) -> dict[str, Any]:
         return self.inner.info()
+
+
+class SlowTokenizeBackend(GatedBackend):
+    """A real backend whose tokenizer stalls on texts holding ``marker`` until ``release`` (a huge request)."""
+
+    def __init__(self, model: Any, marker: str) -> None:
+        super().__init__(model)
+        self.gate.set()  # forwards run freely
+        self.marker = marker
+        self.release = threading.Event()
+        self.slow_calls = 0
+
+    def tokenize(self, texts: Sequence[str], *, truncate: bool) -> list[list[int]]:
+        if any(self.marker in t for t in texts):
+            self.slow_calls += 1
+            self.release.wait(10)
+        return self.inner.tokenize(texts, truncate=truncate)

@@ -474,3 +474,49 @@ def test_a_model_handed_in_is_never_changed_and_auto_precision_is_resolved(rm: R
         assert all(p.dtype == torch.float32 and torch.equal(p, before[n]) for n, p in rm.named_parameters())
     with TestClient(create_app(rm, ServeConfig(device="cpu"))) as c:  # the default, auto: bf16 where it is native
         assert c.get("/v1/model").json()["model"]["precision"] == resolve_precision("auto", torch.device("cpu"))
+
+
+# ---------------------------------------------------------------------------------------- hostile requests
+def test_a_huge_chat_request_is_refused_before_any_formatting(rm: RewardModel) -> None:
+    from serve_support import SlowTokenizeBackend
+
+    backend = SlowTokenizeBackend(rm, marker="never")
+    messages = [{"role": "user" if k % 2 == 0 else "assistant", "content": "w" * 31_000} for k in range(4)]
+    body = {"prompt": messages, "responses": [f"r{k}" for k in range(256)]}  # ~125 KB, 31.7 M formatted chars
+    calls: list[int] = []
+    original = backend.format
+    backend.format = lambda p, r: calls.append(1) or original(p, r)  # type: ignore[method-assign]
+    with TestClient(create_app(backend, ServeConfig(precision="fp32"))) as c:
+        resp = c.post("/v1/score", json=body)
+        assert resp.status_code == 422
+        assert "total 31744" in _error(resp)["message"] and "at most 4000000" in _error(resp)["message"]
+        assert not calls  # refused before a single input was formatted
+        many = c.post("/v1/score", json={"prompt": [{"role": "user", "content": "x"}] * 257, "response": "y"})
+        assert many.status_code == 422 and "257 chat messages" in _error(many)["message"]
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/score", '{"prompt": "x", "response": "bad \\ud800 text"}'),
+    ("/v1/score", '{"prompt": [{"role": "user", "content": "\\udfff"}], "response": "y"}'),
+    ("/get_reward", '{"query": ["Human: x\\n\\nAssistant: \\ud83d"]}'),
+])
+def test_a_lone_surrogate_is_422_and_logs_nothing(client: TestClient, path: str, body: str,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        resp = client.post(path, content=body.encode(), headers={"content-type": "application/json"})
+    assert resp.status_code == 422 and "surrogate" in _error(resp)["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_api_key_is_checked_before_the_body_is_read(rm: RewardModel) -> None:
+    cfg = ServeConfig(precision="fp32", api_keys=("k1",), max_body_bytes=1000)
+    with TestClient(create_app(rm, cfg, environ={})) as c:
+        bad_json = c.post("/v1/score", content=b'{"prompt": ', headers={"content-type": "application/json"})
+        assert bad_json.status_code == 401 and bad_json.headers["www-authenticate"] == "Bearer"
+        too_big = c.post("/v1/score", content=b"x" * 5000, headers={"content-type": "application/json"})
+        assert too_big.status_code == 401
+        wrong = c.post("/get_reward", content=b"{", headers={"X-API-Key": "k2", "content-type": "application/json"})
+        assert wrong.status_code == 401
+        ok = {"Authorization": "Bearer k1", "content-type": "application/json"}
+        assert c.post("/v1/score", content=b'{"prompt": ', headers=ok).status_code == 400
+        assert c.post("/v1/score", content=b"x" * 5000, headers=ok).status_code == 413

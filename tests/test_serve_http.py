@@ -206,3 +206,28 @@ def test_rewardlab_serve_on_a_broken_directory_is_one_line_and_exit_2(tiny_bert_
     assert done.returncode == 2
     assert "rewardlab serve: error:" in done.stderr and "max_length must be a whole number" in done.stderr
     assert "Traceback" not in done.stderr and "Application startup" not in done.stderr
+
+
+def test_preparation_counts_against_the_timeout_stops_and_never_blocks_small_requests(rm: RewardModel) -> None:
+    import time
+
+    from serve_support import SlowTokenizeBackend
+
+    backend = SlowTokenizeBackend(rm, marker="zebra")
+    cfg = ServeConfig(precision="fp32", port=0, request_timeout_s=1.0, max_responses_per_request=64)
+    huge = {"prompt": "x", "responses": [f"zebra {k} " + "y" * 3000 for k in range(64)]}  # 64 x 3 KB: bulk
+    with BackgroundServer(create_app(backend, cfg, environ={}), cfg) as server:
+        result: dict[str, httpx.Response] = {}
+        worker = threading.Thread(target=lambda: result.setdefault(
+            "huge", httpx.post(f"{server.url}/v1/score", json=huge, timeout=30)))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while backend.slow_calls == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        small = httpx.post(f"{server.url}/v1/score", json={"prompt": "x", "response": "y"}, timeout=30)
+        assert small.status_code == 200  # prepared on the other thread while the huge one is stuck
+        worker.join(30)
+        assert result["huge"].status_code == 504 and result["huge"].json()["error"]["type"] == "timeout"
+        backend.release.set()
+        time.sleep(0.3)
+        assert backend.slow_calls == 1  # the expired request stopped at its next chunk (4 chunks of 16)

@@ -8,7 +8,6 @@ taken), ``GET /metrics`` (Prometheus), ``GET /docs`` (OpenAPI). Every refusal ha
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -27,7 +26,7 @@ from rewardlab.serve.backend import Backend, Scored
 from rewardlab.serve.config import ServeConfig, resolve_api_keys
 from rewardlab.serve.errors import ModelFailed, ServeError
 from rewardlab.serve.inputs import Prepared, get_reward_texts, score_request_pairs
-from rewardlab.serve.middleware import BodyLimit, RequestMetrics
+from rewardlab.serve.middleware import UNAUTHORIZED, BodyLimit, RequestMetrics, RequireKey, key_matches
 from rewardlab.serve.runtime import ModelSource, Runtime
 from rewardlab.serve.schemas import (
     ErrorBody,
@@ -45,6 +44,8 @@ log = logging.getLogger("rewardlab.serve")
 
 ENDPOINTS = frozenset({"/v1/score", "/get_reward", "/v1/model", "/healthz", "/readyz", "/metrics", "/docs",
                        "/openapi.json"})
+#: Endpoints that need an API key when keys are configured.
+PROTECTED = frozenset({"/v1/score", "/get_reward", "/v1/model"})
 _RETRY = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "the body is not valid JSON"},
@@ -72,16 +73,17 @@ def _error(status: int, kind: str, message: str, headers: Mapping[str, str] | No
 def _auth_dependency(keys: frozenset[str]) -> Any:
     bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
     header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
-    encoded = [k.encode() for k in keys]
+    encoded = frozenset(k.encode() for k in keys)
 
+    # RequireKey has already refused a request without a valid key, before its body was read; this
+    # dependency documents the schemes in the OpenAPI spec and holds for an app mounted without it.
     async def require_key(creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
                           key: str | None = Depends(header)) -> None:
         if not encoded:
             return
         offered = (creds.credentials if creds is not None else key) or ""
-        # compare against every key (no early exit) so timing says nothing about which matched
-        if not any([hmac.compare_digest(offered.encode(), k) for k in encoded]):
-            raise Unauthorized("a valid API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'")
+        if not key_matches(offered, encoded):
+            raise Unauthorized(UNAUTHORIZED)
 
     return require_key
 
@@ -247,6 +249,7 @@ def create_app(model: ModelSource, config: ServeConfig | None = None, *,
     _install_handlers(app, cfg)
     _install_routes(app, _auth_dependency(keys))
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
+    app.add_middleware(RequireKey, keys=keys, protected=PROTECTED)  # outside BodyLimit: 401 before any body
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, endpoints=ENDPOINTS)
     if cfg.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -8,6 +8,7 @@ named by ``api_keys_env``, read by :func:`resolve_api_keys` when the app is crea
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,11 @@ class ServeConfig:
     max_body_bytes: int = 4 * 1024 * 1024  # larger bodies: 413
     max_responses_per_request: int = 256  # more: 422
     max_text_chars: int = 32_000  # per prompt message, response or query string; longer: 422
+    max_messages: int = 256  # chat messages in one prompt; more: 422
+    # Characters of every model input a request makes, each response counted with its prompt (a 30 KB prompt
+    # with 256 responses is 7.7 M): bounds the formatting and tokenization work (and memory) of one request
+    # before any of it is done. ~1 M tokens; tokenized in ~1.5 s on one CPU core. More: 422.
+    max_request_chars: int = 4_000_000
     on_overlong: OnOverlong = "error"  # inputs beyond the model's max_length: 422, or truncate (reported)
     request_timeout_s: float = 60.0  # a request not answered by then gets 504
     drain_timeout_s: float = 30.0  # on shutdown, how long in-flight requests may take to finish
@@ -68,7 +74,8 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         positive = ("port", "max_batch_size", "max_batch_tokens", "max_queue", "max_body_bytes",
-                    "max_responses_per_request", "max_text_chars", "max_connections")
+                    "max_responses_per_request", "max_text_chars", "max_messages", "max_request_chars",
+                    "max_connections")
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "port" else 1):
@@ -83,7 +90,8 @@ class ServeConfig:
             raise ConfigError(f"serve.port must be at most 65535, got {self.port}")
         for name in ("max_wait_ms", "request_timeout_s", "drain_timeout_s"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or value < 0 or (name == "request_timeout_s" and value == 0):
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0 \
+                    or (name == "request_timeout_s" and value == 0):
                 raise ConfigError(f"serve.{name} must be a non-negative number (timeout > 0), got {value!r}")
         if self.retry_after_s < 0:
             raise ConfigError(f"serve.retry_after_s must be >= 0, got {self.retry_after_s}")

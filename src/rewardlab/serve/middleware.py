@@ -1,12 +1,15 @@
-"""ASGI middleware: the body-size limit (413) and per-endpoint request metrics.
+"""ASGI middleware: the API key (401), the body-size limit (413) and per-endpoint request metrics.
 
-Both are plain ASGI so they see every request, including those that never reach a route
-(404, 405, a rejected body). The body limit reads at most ``max_bytes + 1`` bytes before
-refusing: a client cannot make the server buffer more than the limit.
+All are plain ASGI so they see every request, including those that never reach a route
+(404, 405, a rejected body). The key is checked from the headers alone, before a byte of
+the body is read or parsed: a client without a key gets 401, never 400 or 413, and cannot
+make the server buffer or parse anything. The body limit reads at most ``max_bytes + 1``
+bytes before refusing: a client cannot make the server buffer more than the limit.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -14,7 +17,9 @@ from typing import Any
 
 from rewardlab.serve.metrics import ServeMetrics
 
-__all__ = ["BodyLimit", "RequestMetrics", "error_bytes"]
+__all__ = ["UNAUTHORIZED", "BodyLimit", "RequestMetrics", "RequireKey", "error_bytes", "key_matches", "offered_key"]
+
+UNAUTHORIZED = "a valid API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,12 +33,50 @@ def error_bytes(kind: str, message: str) -> bytes:
     return json.dumps({"error": {"type": kind, "message": message}}).encode()
 
 
-async def _send_error(send: Send, status: int, kind: str, message: str) -> None:
+async def _send_error(send: Send, status: int, kind: str, message: str,
+                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = error_bytes(kind, message)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), *(extra or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+def offered_key(authorization: str | None, api_key: str | None) -> str:
+    """The key a request offers: ``Authorization: Bearer <key>``, else ``X-API-Key``; ``""`` for none."""
+    if authorization:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    return api_key or ""
+
+
+def key_matches(offered: str, keys: frozenset[bytes]) -> bool:
+    """Constant-time comparison against every key (no early exit: timing says nothing about which matched)."""
+    raw = offered.encode("utf-8", "surrogateescape")
+    return any([hmac.compare_digest(raw, k) for k in keys])
+
+
+class RequireKey:
+    """401 for requests to ``protected`` paths without a valid key, decided from the headers alone."""
+
+    def __init__(self, app: ASGIApp, keys: frozenset[str], protected: frozenset[str]) -> None:
+        self.app = app
+        self.keys = frozenset(k.encode() for k in keys)
+        self.protected = protected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.keys or scope["path"] not in self.protected \
+                or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers") or []}
+        auth, key = headers.get(b"authorization"), headers.get(b"x-api-key")
+        offered = offered_key(auth.decode("latin-1") if auth else None, key.decode("latin-1") if key else None)
+        if not key_matches(offered, self.keys):
+            await _send_error(send, 401, "unauthorized", UNAUTHORIZED, [(b"www-authenticate", b"Bearer")])
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +19,7 @@ from rewardlab.serve.backend import Backend, Scored, make_backend
 from rewardlab.serve.batcher import Batcher
 from rewardlab.serve.config import ServeConfig
 from rewardlab.serve.errors import ModelFailed, NotReady, RequestTimeout, ServeError
-from rewardlab.serve.inputs import Pairs, Prepared, format_pairs, prepare
+from rewardlab.serve.inputs import Pairs, Prepared, Stop, format_pairs, prepare
 from rewardlab.serve.metrics import ServeMetrics
 
 __all__ = ["ModelSource", "Runtime", "load_for_serving"]
@@ -26,6 +27,9 @@ __all__ = ["ModelSource", "Runtime", "load_for_serving"]
 log = logging.getLogger("rewardlab.serve")
 
 ModelSource = Any  # a loaded model or Backend, a model directory, or a zero-argument loader
+#: Requests whose model inputs total more characters than this are prepared on a second thread, so that
+#: small requests are never queued behind a large one's formatting and tokenization.
+BULK_CHARS = 100_000
 
 
 def load_for_serving(path: str | os.PathLike[str]) -> Any:
@@ -50,6 +54,7 @@ class Runtime:
         self.backend: Backend | None = None
         self.batcher: Batcher | None = None
         self._tokenize_pool: ThreadPoolExecutor | None = None
+        self._bulk_pool: ThreadPoolExecutor | None = None
         self._model_thread: ThreadPoolExecutor | None = None
         self._load_task: asyncio.Task[None] | None = None
         # Only a model this server loads from a directory is its own (at bf16 its linear weights are
@@ -74,6 +79,7 @@ class Runtime:
         cfg = self.config
         self.state, self.error, self.backend = "loading", None, None  # an app may be started again
         self._tokenize_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlab-tokenize")
+        self._bulk_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlab-tokenize-bulk")
         # Loading, warm-up and every forward run on this one thread: on a CPU, a second thread doing
         # torch work makes OpenMP throttle its spin-waits and costs ~20% of the forward speed.
         self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlab-model")
@@ -129,7 +135,7 @@ class Runtime:
             self._load_task.cancel()
         if self.batcher is not None:
             await self.batcher.close(self.config.drain_timeout_s)
-        for pool in (self._tokenize_pool, self._model_thread):
+        for pool in (self._tokenize_pool, self._bulk_pool, self._model_thread):
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
@@ -147,29 +153,41 @@ class Runtime:
         """Format (prompt, response) pairs with the model's saved format, tokenize, queue and wait."""
         backend = self.require_ready()
         on_overlong = self.config.on_overlong
-        return await self._score(lambda: prepare(backend, format_pairs(backend, pairs), pairs.labels, on_overlong))
+
+        def make(stop: Stop) -> Prepared:
+            return prepare(backend, format_pairs(backend, pairs, stop), pairs.labels, on_overlong, stop)
+
+        return await self._score(make, pairs.chars)
 
     async def score_texts(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[Prepared, list[Scored]]:
         """Tokenize model-input texts as they are, queue and wait."""
         backend = self.require_ready()
         on_overlong = self.config.on_overlong
-        return await self._score(lambda: prepare(backend, texts, labels, on_overlong))
+        return await self._score(lambda stop: prepare(backend, texts, labels, on_overlong, stop),
+                                 sum(len(t) for t in texts))
 
-    async def _score(self, make: Callable[[], Prepared]) -> tuple[Prepared, list[Scored]]:
-        """Prepare on the tokenizer thread (the event loop stays free), then queue for the batcher.
+    async def _score(self, make: Callable[[Stop], Prepared], chars: int) -> tuple[Prepared, list[Scored]]:
+        """Prepare on a tokenizer thread (the event loop stays free), then queue for the batcher.
 
-        503 when the queue is full, 504 when not answered within ``request_timeout_s``.
+        ``request_timeout_s`` covers preparation and scoring together: past it the preparation
+        stops at its next chunk and the request gets 504. Requests over :data:`BULK_CHARS` are
+        prepared on their own thread. 503 when the queue is full.
         """
         batcher = self.batcher
         if batcher is None:
             raise NotReady("the server has not started")
         loop = asyncio.get_running_loop()
-        with batcher.expecting():
-            prepared = await loop.run_in_executor(self._tokenize_pool, make)
-            futures = batcher.enqueue(prepared.payloads, prepared.tokens)
+        deadline = loop.time() + self.config.request_timeout_s
+        expired = threading.Event()
+        pool = self._bulk_pool if chars > BULK_CHARS else self._tokenize_pool
         try:
-            results = await batcher.wait(futures, self.config.request_timeout_s)
-        except asyncio.TimeoutError:
+            with batcher.expecting():
+                prepared = await asyncio.wait_for(loop.run_in_executor(pool, make, expired.is_set),
+                                                  self.config.request_timeout_s)
+                futures = batcher.enqueue(prepared.payloads, prepared.tokens)
+            results = await batcher.wait(futures, max(0.0, deadline - loop.time()))
+        except (asyncio.TimeoutError, RequestTimeout):
+            expired.set()  # preparation still running on its thread stops at its next chunk
             self.metrics.rejected.labels("timeout").inc()
             raise RequestTimeout(f"not scored within request_timeout_s={self.config.request_timeout_s}s; "
                                  "the server is overloaded or the request is too large") from None
