@@ -91,7 +91,7 @@ def test_score_at_bf16_stores_bf16_weights_and_gives_the_same_scores(trained: Pa
     ("argv", "message"),
     [
         (["train", "--set", "train.lrr=1"], "unknown config key 'train.lrr'"),
-        (["train", "--set", "data.train=/no/such/file.jsonl"], "no such file"),
+        (["train", "--set", "data.train=/no/such/file.jsonl"], "data.train: /no/such/file.jsonl does not exist"),
         (["synth", "--out", "x", "--n-prompts", "0"], "n_prompts"),
     ],
 )
@@ -201,3 +201,43 @@ def test_score_through_a_running_server_matches_local_scoring(trained: Path, tmp
     got = [json.loads(line)["reward"] for line in remote.read_text().splitlines()]
     want = [json.loads(line)["reward"] for line in local.read_text().splitlines()]
     assert got == pytest.approx(want, abs=1e-5)
+
+
+def _one_bad_row(tmp_path: Path) -> Path:
+    rows = [{"prompt": f"q{i}", "chosen": "a good answer", "rejected": "a bad answer"} for i in range(12)]
+    rows[4] = {"prompt": "q", "chosen": "same", "rejected": "same"}
+    path = tmp_path / "one_bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_bad_row_names_the_cli_flag_that_skips_it(trained: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(trained / "model"), str(_one_bad_row(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert "line 5" in err and "pass --on-invalid skip" in err and "on_invalid=" not in err
+
+
+def test_skipped_rows_are_counted_in_the_eval_table(trained: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(trained / "model"), str(_one_bad_row(tmp_path)), "--on-invalid", "skip"]) == 0
+    captured = capsys.readouterr()
+    assert "rows skipped" in captured.out and "identical_responses 1" in captured.out
+    assert "11 pairs" in captured.out
+    assert "pass" not in captured.err.split("first skipped row")[-1]  # no advice to do what was done
+
+
+def test_train_spells_the_hint_as_a_config_key(tiny_bert_dir: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--out", str(tmp_path / "run"), "--set", f"data.train={_one_bad_row(tmp_path)}",
+                 "--set", f"model.backbone={tiny_bert_dir}"])
+    assert code == 2
+    assert "pass --set data.on_invalid=skip" in capsys.readouterr().err
+
+
+def test_a_missing_train_file_names_the_config_key_before_any_work(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--set", f"data.train={tmp_path / 'nope.jsonl'}"]) == 2
+    assert "data.train: " in capsys.readouterr().err
+    assert not out.exists()

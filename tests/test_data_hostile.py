@@ -107,3 +107,13 @@ def test_score_input_with_a_lone_surrogate_is_rejected(tmp_path: Path) -> None:
     path.write_text(json.dumps({"prompt": "q", "response": "a \ud800"}) + "\n")
     with pytest.raises(DataError, match="surrogate"):
         load_responses(path)
+
+
+def test_columns_with_other_names_are_mapped_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "other.jsonl", [{"question": "q", "response_a": "good", "response_b": "bad"},
+                                                  {"question": "q2", "response_a": "good"}])
+    columns = {"prompt": "question", "chosen": "response_a", "rejected": "response_b"}
+    with pytest.raises(DataError, match=r"line 2.*column 'response_b' \(mapped to 'rejected'\) is missing"):
+        load_comparisons(path, columns=columns)
+    loaded = load_comparisons(path, columns=columns, on_invalid="skip")
+    assert [(r.prompt, r.chosen, r.rejected) for r in loaded.records] == [("q", "good", "bad")]

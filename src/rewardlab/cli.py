@@ -171,7 +171,7 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
     report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
-    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}"))
+    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}", skipped=loaded.report.skipped))
     out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict()}
     if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
         eligible = [p for p in pairs if not p.record.tie and p.record.subset is not None]

@@ -274,7 +274,7 @@ def _load(
             if on_invalid == "error":
                 raise problem from None
             report.skipped[err.reason] = report.skipped.get(err.reason, 0) + 1
-            first_problem.setdefault(err.reason, str(problem))
+            first_problem.setdefault(err.reason, problem.message)  # no "pass on_invalid=skip": it was
             continue
         ignored.update(str(key) for key in data if key not in fields.used)
         located.append((row.line, record))

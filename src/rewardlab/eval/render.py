@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from rewardlab.eval.evaluate import EvalReport
@@ -28,11 +29,15 @@ def _table(title: str, rows: dict[str, dict[str, Any]], gold: bool) -> list[str]
     return [*lines, ""]
 
 
-def render_report(report: EvalReport, title: str = "Held-out evaluation") -> str:
-    """A compact, aligned summary: verdict first, then breakdowns."""
+def render_report(report: EvalReport, title: str = "Held-out evaluation",
+                  skipped: Mapping[str, int] | None = None) -> str:
+    """A compact, aligned summary: verdict first, then breakdowns; ``skipped`` rows of the data by reason."""
     lines = [title, "=" * len(title)]
     lines.append(f"  accuracy vs labels   {_pct(report.accuracy)}   ({report.n_pairs} pairs; verdict: "
                  f"{report.verdict.upper()})")
+    if skipped:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
+        lines.append(f"  rows skipped         {sum(skipped.values()):6d}   (not evaluated: {reasons})")
     if report.noise_ceiling:
         c = report.noise_ceiling
         lines.append(f"  label noise ceiling  {_pct(c['bayes_accuracy'])}   (best expected accuracy against "

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rewardlab.data import (
@@ -28,7 +29,7 @@ from rewardlab.data import (
     records_to_eval_pairs,
     split_by_prompt,
 )
-from rewardlab.errors import DataError
+from rewardlab.errors import ConfigError, DataError
 from rewardlab.synth import World, generate_world
 from rewardlab.train.config import RunConfig
 
@@ -98,10 +99,24 @@ def _as_pairs(records: list[Any], kind: str, notes: list[str], where: str) -> li
     return pairs
 
 
+def check_data_paths(cfg: RunConfig) -> None:
+    """A ConfigError naming the key when ``data.train`` or ``data.eval`` is a local path that does not exist."""
+    from rewardlab.data.sources import SUFFIXES, looks_local
+
+    for key, value in (("data.train", cfg.data.train), ("data.eval", cfg.data.eval)):
+        if value is None or value == "synth":
+            continue
+        path = Path(value).expanduser()
+        if not path.exists() and (looks_local(path) or value.lower().endswith(SUFFIXES)):
+            raise ConfigError(f"{key}: {value} does not exist (a relative path in a config file is read from the "
+                              "file's folder, one given with --set from the current directory)")
+
+
 def load_run_data(cfg: RunConfig) -> RunData:
     """Load or generate the run's records and split them by prompt when no eval set is given."""
     d = cfg.data
     kind = cfg.loss.records
+    check_data_paths(cfg)
     notes: list[str] = []
     world = None
     if d.train == "synth":
@@ -120,11 +135,13 @@ def load_run_data(cfg: RunConfig) -> RunData:
     else:
         # data.format names pairwise formats; rankings, ratings and labels detect their own
         fmt = d.format if kind == "pairs" or d.format == "rewardlab" else "auto"
-        loaded = _LOADERS[kind](d.train, format=fmt, split=d.split, on_invalid=d.on_invalid, limit=d.limit)
+        columns = dict(d.columns) or None
+        loaded = _LOADERS[kind](d.train, format=fmt, split=d.split, on_invalid=d.on_invalid, limit=d.limit,
+                                columns=columns)
         records = list(loaded.records)
         notes.append(loaded.report.summary())
         if d.eval is not None:
-            ev = _LOADERS[kind](d.eval, format=fmt, on_invalid=d.on_invalid)
+            ev = _LOADERS[kind](d.eval, format=fmt, on_invalid=d.on_invalid, columns=columns)
             notes.append(ev.report.summary())
             train, held = records, list(ev.records)
             overlap = {r.group for r in train} & {r.group for r in held}
