@@ -141,3 +141,42 @@ def test_resume_skips_a_truncated_newest_checkpoint_and_matches_an_unbroken_run(
     assert any("newest intact" in n for n in notes)
     a, b = weights(tmp_path / "unbroken"), weights(tmp_path / "killed")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _refresh_checksums(path: Path) -> None:
+    import hashlib
+
+    meta = json.loads((path / META_FILE).read_text())
+    meta["sha256"] = {n: hashlib.sha256((path / n).read_bytes()).hexdigest() for n in STATE_FILES}
+    (path / META_FILE).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("craft", ["drop_model", "step_is_text", "wrong_shape", "tree_not_tagged"])
+def test_a_crafted_checkpoint_with_valid_checksums_is_a_checkpoint_error(
+    tmp_path: Path, tiny_bert_dir: Path, craft: str
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    _, cfg = _run(tmp_path, tiny_bert_dir)
+    run = tmp_path / "run"
+    run_training(cfg, run, log=lambda _: None)
+    newest = checkpoint_dirs(run / "checkpoints")[-1]
+    tree = json.loads((newest / "state.json").read_text())
+    if craft == "drop_model":
+        del tree["d"]["model"]
+    elif craft == "step_is_text":
+        tree["d"]["step"] = "six"
+    elif craft == "tree_not_tagged":
+        tree = {"model": 1}
+    else:
+        tensors = load_file(newest / "state.safetensors")
+        tensors["t0"] = torch.zeros(3, 3)
+        save_file(tensors, str(newest / "state.safetensors"))
+    (newest / "state.json").write_text(json.dumps(tree))
+    _refresh_checksums(newest)
+    import shutil
+
+    shutil.rmtree(run / "model")
+    (run / "metrics.json").unlink(missing_ok=True)
+    with pytest.raises(CheckpointError, match=str(newest.name)):
+        run_training(cfg, run, resume=True, log=lambda _: None)

@@ -12,7 +12,8 @@ command-line user to pass a Python keyword.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ModelError",
     "RewardLabError",
     "TrainingError",
+    "typed_errors",
 ]
 
 
@@ -103,3 +105,22 @@ class CheckpointError(RewardLabError):
 
 class TrainingError(RewardLabError):
     """Training cannot continue (for example, the loss became NaN or infinite)."""
+
+
+@contextlib.contextmanager
+def typed_errors(error: type[RewardLabError], what: str) -> Iterator[None]:
+    """Re-raise anything a dependency raises inside the block as ``error`` (``what``: the failed action).
+
+    For boundaries where foreign input meets third-party code (loading a model directory):
+    rewardlab's own errors pass through; any other exception becomes one typed error whose
+    message holds the original's type and first line, chained for debugging.
+    """
+    try:
+        yield
+    except RewardLabError:
+        raise
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        raise error(f"{what}: {type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")) from exc

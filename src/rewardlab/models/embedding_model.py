@@ -33,6 +33,7 @@ from rewardlab.models.embedding_cache import EmbeddingCache
 from rewardlab.models.embedding_heads import EmbeddingHead, load_head
 from rewardlab.models.formatting import InputFormat
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
+from rewardlab.models.metadata import typed_load
 from rewardlab.models.normalization import normalize_rewards
 
 __all__ = ["MODEL_TYPE", "EmbeddingRewardModel", "is_embedding_model_dir", "open_cache"]
@@ -76,6 +77,7 @@ class EmbeddingRewardModel:
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
+    @typed_load
     def from_pretrained(
         cls, path: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None, cache: CacheArg = "auto"
     ) -> EmbeddingRewardModel:

@@ -29,6 +29,7 @@ from rewardlab import __version__
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
+from rewardlab.models.metadata import typed_load
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.reward_model import RewardModel
 
@@ -124,6 +125,7 @@ class RewardEnsemble:
         (out / "README.md").write_text(_card(meta))
 
     @classmethod
+    @typed_load
     def from_pretrained(cls, path: str | os.PathLike[str]) -> RewardEnsemble:
         root = Path(path)
         meta = read_metadata(root)

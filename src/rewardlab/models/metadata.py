@@ -9,14 +9,30 @@ naming the file, the key and what a valid value looks like.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeVar
 
-from rewardlab.errors import ModelError
+from rewardlab.errors import ModelError, typed_errors
 
-__all__ = ["MAX_LENGTH_RANGE", "MODEL_TYPES", "check_metadata", "check_position_table"]
+__all__ = ["MAX_LENGTH_RANGE", "MODEL_TYPES", "check_metadata", "check_position_table", "typed_load"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def typed_load(fn: F) -> F:
+    """Decorate a loader ``fn(cls_or_none, path, ...)``: whatever a dependency raises on a broken directory
+    (transformers, tokenizers, safetensors, jinja) becomes a :class:`ModelError` naming the path."""
+
+    @functools.wraps(fn)
+    def load(*args: Any, **kwargs: Any) -> Any:
+        path = next((a for a in args if isinstance(a, str | Path)), kwargs.get("path", kwargs.get("name_or_path")))
+        with typed_errors(ModelError, f"{path} cannot be loaded"):
+            return fn(*args, **kwargs)
+
+    return load  # type: ignore[return-value]
 
 #: ``max_length`` a model directory may name (as ``model.max_length`` in a run config).
 MAX_LENGTH_RANGE = (8, 131072)

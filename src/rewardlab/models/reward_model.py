@@ -23,7 +23,7 @@ from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kin
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import InputFormat, check_chat_template, format_input, tokenize_texts
 from rewardlab.models.heads import ensure_fp32_head, head_linear, resize_head
-from rewardlab.models.metadata import check_position_table
+from rewardlab.models.metadata import check_position_table, typed_load
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
 from rewardlab.models.precision import autocast, resolve_precision
@@ -110,6 +110,7 @@ class RewardModel(torch.nn.Module):
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
+    @typed_load
     def from_backbone(
         cls,
         name_or_path: str | os.PathLike[str],
@@ -140,6 +141,7 @@ class RewardModel(torch.nn.Module):
         )
 
     @classmethod
+    @typed_load
     def from_pretrained(cls, path: str | os.PathLike[str]) -> RewardModel:
         """Load a model directory written by :meth:`save_pretrained` (or a plain HF reward model)."""
         from rewardlab.models.io import read_metadata

@@ -29,10 +29,10 @@ MAX_CANDIDATES = 8
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> None:
     """Reject non-integers (bools included) and values outside ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"SynthConfig.{name} must be an integer, got {value!r}")
+        raise ConfigError(f"synth.{name} must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ConfigError(f"SynthConfig.{name} must be {bound}, got {value}")
+        raise ConfigError(f"synth.{name} must be {bound}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -59,21 +59,21 @@ class SynthConfig:
         _check_int("n_annotators", self.n_annotators, 1)
         _check_int("seed", self.seed, 0)
         if self.pool not in ("default", "biased"):
-            raise ConfigError(f"SynthConfig.pool must be 'default' or 'biased', got {self.pool!r}")
+            raise ConfigError(f"synth.pool must be 'default' or 'biased', got {self.pool!r}")
         if isinstance(self.families, str) or not isinstance(self.families, (tuple, list)):
             raise ConfigError(
-                f"SynthConfig.families must be a sequence of family names, got {self.families!r}; "
+                f"synth.families must be a sequence of family names, got {self.families!r}; "
                 f"choose from {', '.join(FAMILIES)}"
             )
         families = tuple(self.families)
         if not families:
-            raise ConfigError(f"SynthConfig.families is empty; choose at least one of {', '.join(FAMILIES)}")
+            raise ConfigError(f"synth.families is empty; choose at least one of {', '.join(FAMILIES)}")
         unknown = [f for f in families if f not in FAMILIES]
         if unknown:
             raise ConfigError(
-                f"SynthConfig.families has unknown family {unknown[0]!r}; choose from {', '.join(FAMILIES)}"
+                f"synth.families has unknown family {unknown[0]!r}; choose from {', '.join(FAMILIES)}"
             )
         if len(set(families)) != len(families):
-            raise ConfigError(f"SynthConfig.families lists a family twice: {families!r}; list each once")
+            raise ConfigError(f"synth.families lists a family twice: {families!r}; list each once")
         # A list (e.g. from YAML) is accepted and stored as a tuple so the config stays hashable.
         object.__setattr__(self, "families", families)

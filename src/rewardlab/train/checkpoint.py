@@ -33,6 +33,7 @@ __all__ = [
     "META_FILE",
     "STATE_FILES",
     "check_compatible",
+    "check_train_state",
     "checkpoint_dirs",
     "describe_changes",
     "load_latest",
@@ -143,10 +144,36 @@ def _load_state(path: Path) -> dict[str, Any]:
         tree = json.loads((path / TREE_FILE).read_text(encoding="utf-8"))
     except (SafetensorError, OSError, ValueError) as exc:
         raise _Damaged(f"the state files cannot be read ({exc})") from exc
-    state = decode_tree(tree, tensors)
+    try:
+        state = decode_tree(tree, tensors)
+    except CheckpointError as exc:
+        raise CheckpointError(f"checkpoint {path}: {exc}") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path}: the state is not a mapping")
     return state
+
+
+#: What a training checkpoint's state holds, and the type of each entry.
+_STATE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "model": dict, "optimizer": dict, "scheduler": dict, "rng": dict, "step": int, "epoch": int, "batch_pos": int,
+    "history": list,
+}
+
+
+def check_train_state(state: Any, path: Path) -> None:
+    """A :class:`CheckpointError` unless ``state`` has every entry the training loop restores, of the right type."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path}: the state is not a mapping")
+    for key, kind in _STATE_TYPES.items():
+        value = state.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) or (isinstance(value, int) and value < 0):
+            raise CheckpointError(f"checkpoint {path}: the state's {key!r} is missing or malformed")
+    if not all(isinstance(v, torch.Tensor) for v in state["model"].values()):
+        raise CheckpointError(f"checkpoint {path}: the model state holds something other than tensors")
+    rng = state["rng"]
+    if not (isinstance(rng.get("torch"), torch.Tensor) and isinstance(rng.get("python"), tuple | list)
+            and isinstance(rng.get("numpy"), list) and len(rng["numpy"]) == 5):
+        raise CheckpointError(f"checkpoint {path}: the RNG state is malformed")
 
 
 def _flat(d: Any, prefix: str = "") -> dict[str, Any]:

@@ -23,12 +23,19 @@ from typing import Any
 import torch
 
 from rewardlab import rundir
-from rewardlab.errors import TrainingError
+from rewardlab.errors import CheckpointError, TrainingError, typed_errors
 from rewardlab.models.precision import autocast, resolve_precision
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.objectives import bradley_terry, pairwise_accuracy
 from rewardlab.train.batching import epoch_batches
-from rewardlab.train.checkpoint import load_latest, prune_checkpoints, rng_state, save_checkpoint, set_rng_state
+from rewardlab.train.checkpoint import (
+    check_train_state,
+    load_latest,
+    prune_checkpoints,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from rewardlab.train.config import OptimConfig
 from rewardlab.train.examples import Batch, Examples
 from rewardlab.train.objective import TrainModule
@@ -140,12 +147,14 @@ def train_loop(
         log(f"--resume: no checkpoint under {ckpt_root} yet; training from the first step")
     if loaded is not None:
         found, state = loaded
-        log(f"resuming from {found.name} (step {state['step']})")
-        acc.unwrap_model(ddp_model).load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
+        check_train_state(state, found)
+        with typed_errors(CheckpointError, f"checkpoint {found} does not fit this run's model and optimizer"):
+            acc.unwrap_model(ddp_model).load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            set_rng_state(state["rng"])
         step, epoch, batch_pos, history = state["step"], state["epoch"], state["batch_pos"], state["history"]
+        log(f"resuming from {found.name} (step {step})")
         resumed_from = step
 
     def checkpoint(tag_step: int) -> Path | None:
