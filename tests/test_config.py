@@ -129,3 +129,12 @@ def test_hub_ids_and_builtin_names_are_not_paths(tmp_path: Path) -> None:
     file.write_text("data:\n  train: Anthropic/hh-rlhf\naudit:\n  suite: builtin:synth\n")
     cfg = load_config(RunConfig, file)
     assert cfg.data.train == "Anthropic/hh-rlhf" and cfg.audit.suite == "builtin:synth"
+
+
+def test_yaml_tags_that_would_run_code_are_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    file = tmp_path / "evil.yaml"
+    file.write_text(f'train: !!python/object/apply:os.system ["touch {marker}"]\n')
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(RunConfig, file)
+    assert not marker.exists()

@@ -69,6 +69,16 @@ def test_a_failed_write_stores_nothing(tmp_path: Path) -> None:
         assert len(cache) == 0
 
 
+def test_crafted_cache_entries_are_treated_as_missing(tmp_path: Path) -> None:
+    with EmbeddingCache(tmp_path / CACHE_FILE) as cache:
+        cache.put_many({"ok": np.ones(4, dtype=np.float32), "nan": np.full(4, np.nan, dtype=np.float32)})
+        with cache._conn:
+            cache._conn.executemany("INSERT INTO embeddings (key, vec) VALUES (?, ?)",
+                                    [("odd", b"\x00" * 5), ("text", "not bytes"), ("empty", b"")])
+        got = cache.get_many(["ok", "nan", "odd", "text", "empty"])
+    assert set(got) == {"ok"}
+
+
 def test_damaged_cache_file_gives_model_error_with_advice(tmp_path: Path) -> None:
     (tmp_path / CACHE_FILE).write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ModelError, match="delete the file"):

@@ -74,7 +74,12 @@ class EmbeddingCache:
         return cls(Path(cache_dir or default_cache_dir()) / CACHE_FILE)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
-        """The cached vectors among ``keys`` (missing keys are absent from the result)."""
+        """The cached vectors among ``keys`` (missing keys are absent from the result).
+
+        The file is outside the model directory and anyone may have written it: an entry that is
+        not a float32 buffer or holds NaN or infinity is treated as missing (recomputed and
+        overwritten), never returned.
+        """
         wanted = list(dict.fromkeys(keys))
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(wanted), _CHUNK):
@@ -82,7 +87,11 @@ class EmbeddingCache:
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(f"SELECT key, vec FROM embeddings WHERE key IN ({marks})", chunk)
             for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32).copy()
+                if not isinstance(blob, bytes) or not blob or len(blob) % 4:
+                    continue
+                vec = np.frombuffer(blob, dtype=np.float32).copy()
+                if np.isfinite(vec).all():
+                    found[key] = vec
         return found
 
     def put_many(self, items: Mapping[str, np.ndarray]) -> None:
