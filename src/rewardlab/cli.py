@@ -260,6 +260,22 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_overopt(args: argparse.Namespace) -> int:
+    from rewardlab import rundir
+    from rewardlab.config import load_config
+    from rewardlab.overopt.config import OverOptConfig
+    from rewardlab.overopt.study import render_study, run_study
+
+    overrides = [*(args.set or []), *([f"proxy={args.proxy}"] if args.proxy else [])]
+    cfg = load_config(OverOptConfig, args.config, overrides)
+    out = Path(args.out or f"runs/overopt-{_stamp()}")
+    rundir.prepare_run_dir(out, resume=False, overwrite=args.overwrite)
+    result = run_study(cfg, out)
+    print(render_study(result))
+    print(f"\nstudy: {out / 'overopt.json'}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from rewardlab.report import write_report
 
@@ -398,6 +414,15 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--server", metavar="URL", help="score through a running `rewardlab serve` and give only "
                     "DATA (the API key from REWARDLAB_API_KEY)")
     sc.set_defaults(func=_cmd_score)
+
+    o = sub.add_parser("overopt", help="over-optimization study: best-of-n and KL-regularized policies, proxy vs "
+                       "gold, conservative ensembles (docs/overopt.md)")
+    o.add_argument("proxy", nargs="?", help="the reward model under study: a model directory or a server URL")
+    o.add_argument("--config", help="YAML study config (docs/overopt.md)")
+    o.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. n=2000 or gold=file")
+    o.add_argument("--out", help="run directory for overopt.json (default runs/overopt-STAMP)")
+    o.add_argument("--overwrite", action="store_true", help="replace what an earlier study wrote into --out")
+    o.set_defaults(func=_cmd_overopt)
 
     sv = sub.add_parser("serve", help="serve a reward model over HTTP with dynamic batching (docs/serve.md)")
     sv.add_argument("model", help="model directory")

@@ -34,6 +34,7 @@ __all__ = [
     "MEMBERS",
     "METRICS",
     "MODEL",
+    "OVEROPT",
     "OWNED",
     "REPORT",
     "STATUS",
@@ -64,10 +65,11 @@ SUITE = "suite.json"  # the behaviour suite
 REPORT = "report.html"  # the self-contained report
 STATUS = "run.json"  # the run's state
 DATA = "data"  # the demo's synthetic world
+OVEROPT = "overopt.json"  # the over-optimization study
 
 #: Everything a run writes; ``--overwrite`` removes exactly these.
 OWNED = (CONFIG, DATA_REPORT, HISTORY, TENSORBOARD, CHECKPOINTS, MODEL, MEMBERS, METRICS, EVAL_SCORES, AUDIT,
-         SUITE, REPORT, STATUS, DATA)
+         SUITE, REPORT, STATUS, DATA, OVEROPT)
 _TMP_PREFIX = ".rewardlab-tmp-"
 
 RunState = Literal["running", "finished", "failed", "interrupted"]

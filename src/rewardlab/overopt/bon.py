@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BonCurve", "bon_curve", "bon_expectation", "bon_weights", "kl_bon", "log_spaced_ns", "n_for_kl"]
+__all__ = ["BonCurve", "bon_curve", "bon_expectation", "bon_weights", "bootstrap_band", "kl_bon", "log_spaced_ns",
+           "n_for_kl", "per_prompt_bon"]
 
 
 def kl_bon(n: float) -> float:
@@ -117,18 +118,30 @@ class BonCurve:
                 "n_prompts": self.n_prompts}
 
 
-def bon_curve(proxy: Sequence[Sequence[float]], gold: Sequence[Sequence[float]], ns: Sequence[int], *,
-              bootstrap: int = 200, seed: int = 0) -> BonCurve:
-    """Best-of-n curves averaged over prompts (each with its own N ≥ max(ns)), bootstrapped over prompts."""
+def per_prompt_bon(proxy: Sequence[Sequence[float]], gold: Sequence[Sequence[float]],
+                   ns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``[prompts, len(ns)]`` arrays of each prompt's best-of-n expected proxy and gold."""
     if not proxy or len(proxy) != len(gold):
         raise ValueError("need proxy and gold scores for the same, non-empty list of prompts")
     per_p = np.empty((len(proxy), len(ns)))
     per_g = np.empty((len(proxy), len(ns)))
     for j, (p, g) in enumerate(zip(proxy, gold)):
         per_p[j], per_g[j] = bon_expectation(p, g, ns)
+    return per_p, per_g
+
+
+def bon_curve(proxy: Sequence[Sequence[float]], gold: Sequence[Sequence[float]], ns: Sequence[int], *,
+              bootstrap: int = 200, seed: int = 0) -> BonCurve:
+    """Best-of-n curves averaged over prompts (each with its own N ≥ max(ns)), bootstrapped over prompts."""
+    per_p, per_g = per_prompt_bon(proxy, gold, ns)
     band_p, band_g = _bootstrap(per_p, bootstrap, seed), _bootstrap(per_g, bootstrap, seed)
     return BonCurve(ns=[int(n) for n in ns], kl=[kl_bon(n) for n in ns], proxy=per_p.mean(0).tolist(),
                     gold=per_g.mean(0).tolist(), proxy_band=band_p, gold_band=band_g, n_prompts=len(proxy))
+
+
+def bootstrap_band(per_prompt: np.ndarray, rounds: int = 200, seed: int = 0) -> list[tuple[float, float]]:
+    """2.5% and 97.5% quantiles of the mean over prompts (rows), prompts resampled with replacement."""
+    return _bootstrap(np.asarray(per_prompt, dtype=np.float64).reshape(len(per_prompt), -1), rounds, seed)
 
 
 def _bootstrap(per_prompt: np.ndarray, rounds: int, seed: int) -> list[tuple[float, float]]:

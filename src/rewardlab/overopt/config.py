@@ -1,0 +1,53 @@
+"""``OverOptConfig``: what ``rewardlab overopt`` studies, validated on construction (YAML + ``--set``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rewardlab.errors import ConfigError
+from rewardlab.synth.candidates import AttributePolicy
+
+__all__ = ["OverOptConfig"]
+
+
+@dataclass(frozen=True)
+class OverOptConfig:
+    """One over-optimization study. Every key can be set with ``--set key=value``."""
+
+    #: Keys whose values are paths: relative ones in a YAML file are read from the file's folder.
+    PATH_KEYS = ("proxy", "gold", "candidates", "cache_dir")
+
+    proxy: str | None = None  # the reward model under study: a model directory (an ensemble adds its rules) or a URL
+    gold: str = "synth"  # synth (the world's gold utility), file (the candidates' gold), or a model directory / URL
+    candidates: str = "synth"  # synth (fresh prompts, reference-policy samples) or a candidates file (JSONL ...)
+    n_prompts: int = 200  # synthetic prompts
+    n: int = 1000  # synthetic samples per prompt (N)
+    n_max: int | None = None  # the largest best-of-n (default: N, or the smallest N of a candidates file)
+    seed: int = 0
+    wordings: int = 1  # phrasings per attribute combination (more: more distinct texts, more scoring)
+    policy: AttributePolicy = field(default_factory=AttributePolicy)  # the reference policy's attribute frequencies
+    points: int = 24  # n values (log-spaced) and β values of the tilted policy
+    bootstrap: int = 200  # prompt-bootstrap rounds for the bands
+    rules: tuple[Literal["mean", "min", "mean_minus_var"], ...] = ("mean", "min", "mean_minus_var")
+    lam: float = 1.0  # λ of mean − λ·var (member scores standardised first)
+    show_members: int = 1  # ensemble members also analysed one by one (the single-model baseline)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    batch_size: int = 64
+    cache_dir: str | None = None  # the score cache (default $XDG_CACHE_HOME/rewardlab/scores); "-" turns it off
+
+    def __post_init__(self) -> None:
+        for name, low in (("n_prompts", 1), ("n", 2), ("wordings", 1), ("points", 3), ("bootstrap", 1),
+                          ("batch_size", 1), ("show_members", 0)):
+            value = getattr(self, name)
+            if value < low:
+                raise ConfigError(f"overopt.{name} must be >= {low}, got {value}")
+        if self.n_max is not None and self.n_max < 2:
+            raise ConfigError(f"overopt.n_max must be >= 2, got {self.n_max}")
+        if not math.isfinite(self.lam) or self.lam < 0:
+            raise ConfigError(f"overopt.lam must be a finite number >= 0, got {self.lam}")
+        if not self.rules:
+            raise ConfigError("overopt.rules must name at least one ensemble rule (mean, min, mean_minus_var)")
+        if self.gold == "file" and self.candidates == "synth":
+            raise ConfigError("overopt.gold=file needs a candidates file (overopt.candidates=PATH)")
