@@ -133,3 +133,32 @@ def test_no_peak_is_invented_when_the_gold_keeps_rising_or_the_fit_is_poor() -> 
     assert beyond.d_peak is None and "beyond the largest measured d" in beyond.reason
     noise = fit_bon(d, np.random.default_rng(3).normal(0, 1, size=len(d)))
     assert noise.d_peak is None and "poor" in noise.reason
+
+
+def test_wilson_interval_contains_the_rate_and_narrows_with_labels() -> None:
+    from rewardlab.overopt.early_stop import wilson
+
+    lo, hi = wilson(7, 10)
+    assert lo < 0.7 < hi
+    lo2, hi2 = wilson(70, 100)
+    assert hi2 - lo2 < hi - lo
+
+
+def test_early_stopping_stops_near_the_gold_peak_and_names_its_budget() -> None:
+    from rewardlab.overopt.early_stop import early_stop
+
+    rng = np.random.default_rng(0)
+    proxy, gold = [], []
+    for _ in range(300):  # the proxy rewards length x; the gold peaks at moderate x: a known peak near n = 4..8
+        x = rng.normal(size=64)
+        quality = rng.normal(size=64)
+        proxy.append(x + 0.3 * quality)
+        gold.append(quality + x - 0.6 * np.maximum(x, 0) ** 2)
+    exact = bon_curve(proxy, gold, [1, 2, 4, 8, 16, 32, 64], bootstrap=1)
+    peak = [1, 2, 4, 8, 16, 32, 64][int(np.argmax(exact.gold))]
+    stop = early_stop(proxy, gold, 600, seed=1)
+    assert stop.stopped and stop.budget <= 600
+    assert peak / 4 <= stop.n <= peak * 4
+    assert "600" in stop.line() or str(stop.budget) in stop.line()
+    climb = early_stop(proxy, [np.asarray(p) for p in proxy], 60, seed=1)  # gold = proxy: never over-optimized
+    assert not climb.stopped and climb.n == 64

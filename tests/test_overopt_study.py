@@ -132,3 +132,28 @@ def test_the_overopt_verb_writes_the_study_and_prints_the_verdict(proxy_dir: Pat
     assert "verdict:" in capsys.readouterr().out
     assert json.loads((out / "overopt.json").read_text())["format_version"] == 1
     assert main(["overopt", str(proxy_dir), "--out", str(out)]) == 2  # a used directory is refused
+
+
+def test_with_no_proxy_the_lab_trains_its_default_ensemble(tiny_bert_dir: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    study = _study(tmp_path, "train.n_prompts=30", "train.members=2", f"train.backbone={tiny_bert_dir}",
+                   "train.epochs=3")
+    assert set(study["scorers"]) == {"ensemble:mean", "ensemble:min", "ensemble:mean_minus_var", "member-0"}
+    assert (tmp_path / "out" / "proxy" / "member-1" / "rewardlab.json").is_file()
+    assert set(study["scoring"]["per_scorer"]) == {"proxy member-0", "proxy member-1"}
+
+
+def test_the_demo_runs_a_small_study_and_reports_it(tiny_bert_dir: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    out = tmp_path / "demo"
+    code = main(["demo", "--out", str(out), "--overopt-prompts", "3", "--set", "synth.n_prompts=60",
+                 "--set", f"model.backbone={tiny_bert_dir}", "--set", "model.max_length=128",
+                 "--set", "train.progress=false", "--set", "train.precision=fp32", "--set", "audit.probes=false"])
+    assert code == 0
+    assert "over-optimization" in capsys.readouterr().out
+    study = json.loads((out / "overopt.json").read_text())
+    assert study["candidates"]["prompts"] == 3 and "50" in study["early_stopping"]["budgets"]
+    assert 'data-plot="overopt-primary"' in (out / "report.html").read_text()

@@ -105,6 +105,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     inputs = [(r.prompt, r.chosen) for r in heldout] + [(r.prompt, r.rejected) for r in heldout]
     ours = outcome.train.model.score([p for p, _ in inputs], [x for _, x in inputs])
     parity = hf_parity(model_dir, inputs, ours)
+    study = _demo_study(model_dir, out, cfg.synth.seed, args.overopt_prompts) if args.overopt_prompts else None
     print("\nVerdict")
     print("-------")
     if report is not None:
@@ -121,12 +122,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if outcome.suite is not None:
         print(f"  suite {outcome.suite.suite.name:<24} {100 * outcome.suite.pass_rate:.0f}% of "
               f"{len(outcome.suite.results)} checks pass (suite.json)")
+    if study is not None:
+        print(f"  over-optimization              {study.verdict['line']} (overopt.json)")
     print(f"  plain transformers parity      max |Δreward| = {parity:.2e} on {len(inputs)} responses")
     print(f"  model directory                {model_dir}")
     if outcome.page is not None:
         print(f"  report                         {outcome.page}")
     print(f"  total time                     {time.perf_counter() - t0:.0f}s")
     return 0
+
+
+def _demo_study(model_dir: Path, out: Path, seed: int, prompts: int) -> Any:
+    """A small over-optimization study of the demo's model (fresh prompts x 300 samples), added to the report."""
+    from rewardlab.overopt.config import OverOptConfig
+    from rewardlab.overopt.study import run_study
+    from rewardlab.report import write_report
+
+    print(f"\nover-optimization: best-of-n against the new model on {prompts} fresh prompts x 300 samples")
+    cfg = OverOptConfig(proxy=str(model_dir), n_prompts=prompts, n=300, seed=seed, points=16, bootstrap=100,
+                        spot_checks=(50,))
+    study = run_study(cfg, out, log=lambda m: print(f"  {m}"), progress=False)
+    if (out / "report.html").exists():
+        write_report(out)
+    return study
 
 
 def _load_for_scoring(path: str, precision: str) -> Any:
@@ -272,7 +290,11 @@ def _cmd_overopt(args: argparse.Namespace) -> int:
     rundir.prepare_run_dir(out, resume=False, overwrite=args.overwrite)
     result = run_study(cfg, out)
     print(render_study(result))
-    print(f"\nstudy: {out / 'overopt.json'}")
+    from rewardlab.report.page import render_study_page
+
+    study = json.loads((out / rundir.OVEROPT).read_text(encoding="utf-8"))
+    rundir.write_text_atomic(out / rundir.REPORT, render_study_page(out, study))
+    print(f"\nstudy: {out / rundir.OVEROPT}\nreport: {out / rundir.REPORT}")
     return 0
 
 
@@ -351,6 +373,8 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="synthetic world -> train -> evaluate -> verdict (the embedded defaults)")
     run_opts(d)
     d.add_argument("--overwrite", action="store_true", help="replace what an earlier run wrote into --out")
+    d.add_argument("--overopt-prompts", type=int, default=30, metavar="N",
+                   help="prompts of the small over-optimization study of the trained model (0: skip it)")
     d.set_defaults(func=_cmd_demo)
 
     t = sub.add_parser("train", help="train a reward model")

@@ -36,6 +36,7 @@ __all__ = [
     "MODEL",
     "OVEROPT",
     "OWNED",
+    "PROXY",
     "REPORT",
     "STATUS",
     "SUITE",
@@ -66,10 +67,11 @@ REPORT = "report.html"  # the self-contained report
 STATUS = "run.json"  # the run's state
 DATA = "data"  # the demo's synthetic world
 OVEROPT = "overopt.json"  # the over-optimization study
+PROXY = "proxy"  # the study's default proxy, proxy/member-K/
 
 #: Everything a run writes; ``--overwrite`` removes exactly these.
 OWNED = (CONFIG, DATA_REPORT, HISTORY, TENSORBOARD, CHECKPOINTS, MODEL, MEMBERS, METRICS, EVAL_SCORES, AUDIT,
-         SUITE, REPORT, STATUS, DATA, OVEROPT)
+         SUITE, REPORT, STATUS, DATA, OVEROPT, PROXY)
 _TMP_PREFIX = ".rewardlab-tmp-"
 
 RunState = Literal["running", "finished", "failed", "interrupted"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rewardlab.errors import ConfigError
+from rewardlab.overopt.proxies import ProxyTrainConfig
 from rewardlab.synth.candidates import AttributePolicy
 
 __all__ = ["OverOptConfig"]
@@ -19,7 +20,10 @@ class OverOptConfig:
     #: Keys whose values are paths: relative ones in a YAML file are read from the file's folder.
     PATH_KEYS = ("proxy", "gold", "candidates", "cache_dir")
 
-    proxy: str | None = None  # the reward model under study: a model directory (an ensemble adds its rules) or a URL
+    # The reward model under study: a model directory (an ensemble adds its rules) or a server URL. None: the
+    # lab trains its default proxy (``train``: a frozen-embedding ensemble on the biased synthetic world).
+    proxy: str | None = None
+    train: ProxyTrainConfig = field(default_factory=ProxyTrainConfig)
     gold: str = "synth"  # synth (the world's gold utility), file (the candidates' gold), or a model directory / URL
     candidates: str = "synth"  # synth (fresh prompts, reference-policy samples) or a candidates file (JSONL ...)
     n_prompts: int = 200  # synthetic prompts
@@ -33,6 +37,7 @@ class OverOptConfig:
     rules: tuple[Literal["mean", "min", "mean_minus_var"], ...] = ("mean", "min", "mean_minus_var")
     lam: float = 1.0  # λ of mean − λ·var (member scores standardised first)
     show_members: int = 1  # ensemble members also analysed one by one (the single-model baseline)
+    spot_checks: tuple[int, ...] = (50, 200)  # gold-comparison budgets for the early-stopping rule (docs/overopt.md)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     batch_size: int = 64
     cache_dir: str | None = None  # the score cache (default $XDG_CACHE_HOME/rewardlab/scores); "-" turns it off
@@ -47,6 +52,8 @@ class OverOptConfig:
             raise ConfigError(f"overopt.n_max must be >= 2, got {self.n_max}")
         if not math.isfinite(self.lam) or self.lam < 0:
             raise ConfigError(f"overopt.lam must be a finite number >= 0, got {self.lam}")
+        if any(b < 2 for b in self.spot_checks):
+            raise ConfigError(f"overopt.spot_checks budgets must be >= 2 comparisons, got {list(self.spot_checks)}")
         if not self.rules:
             raise ConfigError("overopt.rules must name at least one ensemble rule (mean, min, mean_minus_var)")
         if self.gold == "file" and self.candidates == "synth":

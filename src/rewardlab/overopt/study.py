@@ -24,6 +24,8 @@ from rewardlab.overopt.analysis import Findings, aggregate_members, analyse, ver
 from rewardlab.overopt.bon import log_spaced_ns
 from rewardlab.overopt.candidates import CandidateSet, load_candidates, synth_candidates
 from rewardlab.overopt.config import OverOptConfig
+from rewardlab.overopt.early_stop import early_stop
+from rewardlab.overopt.proxies import train_proxies
 from rewardlab.overopt.scoring import Scorer, open_scorers, score_candidates
 from rewardlab.overopt.tilted import default_betas
 
@@ -41,12 +43,14 @@ class StudyResult:
     findings: dict[str, Findings]
     primary: str
     verdict: dict[str, Any]
+    early_stopping: dict[str, Any] = field(default_factory=dict)
     scoring: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "candidates": self.candidates, "primary": self.primary,
-                "verdict": self.verdict, "scorers": {k: f.to_dict() for k, f in self.findings.items()},
+                "verdict": self.verdict, "early_stopping": self.early_stopping,
+                "scorers": {k: f.to_dict() for k, f in self.findings.items()},
                 "rows": self.rows(), "scoring": self.scoring, "config": self.config}
 
     def rows(self) -> list[dict[str, Any]]:
@@ -79,14 +83,27 @@ def _gold(cfg: OverOptConfig, cands: CandidateSet, log: Callable[[str], Any],
     return score(scorers[0], "gold")
 
 
+def _proxy_scorers(cfg: OverOptConfig, out: Path | None, log: Callable[[str], Any]) -> list[Scorer]:
+    if cfg.proxy is not None:
+        return open_scorers(cfg.proxy, precision=cfg.precision, batch_size=cfg.batch_size)
+    assert out is not None
+    dirs = train_proxies(cfg.train, out / rundir.PROXY, log=log)
+    scorers = []
+    for k, d in enumerate(dirs):
+        (scorer,) = open_scorers(d, precision=cfg.precision, batch_size=cfg.batch_size)
+        scorer.name = f"member-{k}"
+        scorers.append(scorer)
+    return scorers
+
+
 def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str], Any] = print,
               progress: bool = True) -> StudyResult:
     """Run the whole study ``cfg`` describes; write ``overopt.json`` into ``out`` when given."""
     from tqdm.auto import tqdm
 
-    if cfg.proxy is None:
-        raise ConfigError("overopt.proxy is not set: give a rewardlab model directory (an ensemble adds its "
-                          "conservative rules) or a server URL")
+    if cfg.proxy is None and out is None:
+        raise ConfigError("the default proxy is trained into the study's directory: give out (--out), or set "
+                          "proxy to a model directory or server URL")
     t0 = time.perf_counter()
     cands = _candidates(cfg)
     for note in cands.notes:
@@ -108,7 +125,7 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
         return arrays
 
     gold = _gold(cfg, cands, log, score)
-    scorers = open_scorers(cfg.proxy, precision=cfg.precision, batch_size=cfg.batch_size)
+    scorers = _proxy_scorers(cfg, out, log)
     members = [score(s, f"proxy {s.name}") for s in scorers]
     sources: dict[str, list[np.ndarray]] = {}
     if len(members) == 1:
@@ -122,13 +139,17 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
     betas = default_betas([s.tolist() for s in sources[primary]], cfg.points)
     findings = {name: analyse(name, scores, gold, ns, bootstrap=cfg.bootstrap, seed=cfg.seed, betas=betas)
                 for name, scores in sources.items()}
+    stops = {str(b): early_stop(sources[primary], gold, b, seed=cfg.seed) for b in cfg.spot_checks}
+    early = {"scorer": primary, "oracle_peak_n": findings[primary].peak_n,
+             "budgets": {b: {**s.to_dict(), "line": s.line()} for b, s in stops.items()}}
     scoring["seconds"] = time.perf_counter() - t0
     samples = sum(p.n for p in cands.prompts)
     scoring["samples_per_second"] = samples * len(members) / max(scoring["seconds"], 1e-9)
     from rewardlab.config import config_to_dict
 
     result = StudyResult(candidates=cands.summary(), findings=findings, primary=primary,
-                         verdict=verdict(findings[primary]), scoring=scoring, config=config_to_dict(cfg))
+                         verdict=verdict(findings[primary]), early_stopping=early, scoring=scoring,
+                         config=config_to_dict(cfg))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         rundir.write_text_atomic(out / OVEROPT_FILE, json.dumps(result.to_dict(), indent=2, default=float) + "\n")
@@ -144,4 +165,6 @@ def render_study(result: StudyResult) -> str:
                      f"{f.gold_lost:7.3f}{'  *' if f.turns_down else ''}")
     lines.append("  (* the gold falls significantly past its peak; 95% paired prompt bootstrap)")
     lines.append(f"verdict: {result.verdict['line']}")
+    for stop in result.early_stopping.get("budgets", {}).values():
+        lines.append(f"  early stopping {stop['line']}")
     return "\n".join(lines)

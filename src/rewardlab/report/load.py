@@ -46,6 +46,7 @@ class RunFiles:
     scores: list[dict[str, Any]] | None = None
     audit: dict[str, Any] | None = None
     suite: dict[str, Any] | None = None
+    overopt: dict[str, Any] | None = None
     problems: dict[str, str] = field(default_factory=dict)
 
     def why_missing(self, name: str) -> str:
@@ -160,4 +161,5 @@ def load_run(run_dir: str | Path) -> RunFiles:
     run.scores = _optional_lines(run, "eval_scores.jsonl")
     run.audit = _optional_object(run, "audit.json")
     run.suite = _optional_object(run, "suite.json")
+    run.overopt = _optional_object(run, "overopt.json")
     return run
