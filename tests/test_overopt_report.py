@@ -26,7 +26,12 @@ def study_dict() -> dict:
     return json.loads(json.dumps({
         "format_version": 1, "primary": primary, "verdict": verdict(findings[primary]),
         "candidates": {"source": "synth", "prompts": 20, "n_max": 80},
-        "scorers": {k: f.to_dict() for k, f in findings.items()}}, default=float))
+        "scorers": {k: f.to_dict() for k, f in findings.items()},
+        "scaling": [{"budget": 250, "noise": 1.0, "alpha": 0.5, "beta": 0.2, "fit_d_peak": None, "peak_n": 4,
+                     "gold_at_peak": 1.1, "gold_lost": 0.3}],
+        "iterate": [{"round": 0, "policy_labels": 0, "gold_at_max_n": 0.8, "peak_n": 6, "gold_at_peak": 1.2,
+                     "gold_lost": 0.4}],
+        "early_stopping": {"budgets": {"50": {"line": f"with 50 gold spot checks {SCRIPT}"}}}}, default=float))
 
 
 def test_a_run_with_a_study_gets_the_over_optimization_section(tmp_path: Path) -> None:
@@ -35,6 +40,8 @@ def test_a_run_with_a_study_gets_the_over_optimization_section(tmp_path: Path) -
     page = render_report_html(run)
     assert 'id="overopt"' in page and 'data-plot="overopt-primary"' in page and 'data-plot="overopt-rules"' in page
     assert "ensemble:min" in page and "gold lost (95% CI)" in page
+    assert "Scaling: label budget and noise" in page and "Iterated reward-model updates" in page
+    assert "with 50 gold spot checks" in page
     assert SCRIPT not in page and "&lt;script&gt;" in page
     assert '<a href="#overopt">' in page
 

@@ -157,3 +157,23 @@ def test_the_demo_runs_a_small_study_and_reports_it(tiny_bert_dir: Path, tmp_pat
     study = json.loads((out / "overopt.json").read_text())
     assert study["candidates"]["prompts"] == 3 and "50" in study["early_stopping"]["budgets"]
     assert 'data-plot="overopt-primary"' in (out / "report.html").read_text()
+
+
+def test_scaling_and_iterated_updates_run_on_the_lab_s_own_proxies(tiny_bert_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    study = _study(tmp_path, "train.n_prompts=30", "train.members=2", f"train.backbone={tiny_bert_dir}",
+                   "train.epochs=3", "scaling.budgets=[40,80]", "scaling.noises=[1.0,2.0]", "iterate.rounds=2",
+                   "iterate.prompts=4", "iterate.n=40", "iterate.n_op=16")
+    assert [(r["budget"], r["noise"]) for r in study["scaling"]] == [(40, 1.0), (40, 2.0), (80, 1.0), (80, 2.0)]
+    assert all("alpha" in r and "peak_n" in r for r in study["scaling"])
+    rounds = study["iterate"]
+    assert [r["round"] for r in rounds] == [0, 1, 2] and rounds[0]["policy_labels"] == 0
+    assert rounds[1]["policy_labels"] > 0 and rounds[2]["policy_labels"] > rounds[1]["policy_labels"]
+
+
+def test_experiments_are_off_for_a_given_proxy_unless_asked(proxy_dir: Path, tmp_path: Path) -> None:
+    study = _study(tmp_path, f"proxy={proxy_dir}")
+    assert study["scaling"] == [] and study["iterate"] == []
+    with pytest.raises(ConfigError, match="experiments=true needs the synthetic world"):
+        load_config(OverOptConfig, None, ["experiments=true", "gold=some/model"])

@@ -31,7 +31,7 @@ from rewardlab.data.records import Prompt
 from rewardlab.data.sources import open_source
 from rewardlab.data.validation import RowError, check_nonempty, check_text
 from rewardlab.errors import DataError
-from rewardlab.synth.candidates import WORLD_POLICY, AttributePolicy, draw_attributes
+from rewardlab.synth.candidates import WORLD_POLICY, AttributePolicy, Attributes, draw_attributes
 from rewardlab.synth.config import FAMILIES
 from rewardlab.synth.families import GENERATORS
 from rewardlab.synth.gold import gold_utility
@@ -49,6 +49,7 @@ class PromptCandidates:
     responses: tuple[str, ...]
     gold: tuple[float, ...] | None = None
     family: str | None = None
+    attributes: tuple[Attributes, ...] | None = None  # synthetic samples: what each response is (for labelling)
 
     @property
     def n(self) -> int:
@@ -100,7 +101,7 @@ def synth_candidates(*, n_prompts: int, n: int, seed: int = 0, policy: Attribute
         task = GENERATORS[family](random.Random(f"rewardlab.synth/{seed}/prompt/{index}"))
         draw = _rng(seed, "policy", index)
         texts: dict[tuple[Any, int], str] = {}
-        responses, gold = [], []
+        responses, gold, drawn = [], [], []
         for _ in range(n):
             attrs = draw_attributes(family, draw, draw.random() < policy.correct, policy)
             variant = draw.randrange(wordings)
@@ -109,7 +110,9 @@ def synth_candidates(*, n_prompts: int, n: int, seed: int = 0, policy: Attribute
                 texts[key] = render(task, attrs, _rng(seed, "text", index, attrs, variant))
             responses.append(texts[key])
             gold.append(gold_utility(attrs, family))
-        prompts.append(PromptCandidates(f"p{index:06d}", task.prompt, tuple(responses), tuple(gold), family))
+            drawn.append(attrs)
+        prompts.append(PromptCandidates(f"p{index:06d}", task.prompt, tuple(responses), tuple(gold), family,
+                                        tuple(drawn)))
     note = (f"synthetic: {n_prompts} fresh prompts (indices {first_prompt}..{first_prompt + n_prompts - 1}, seed "
             f"{seed}) x {n} reference-policy samples, {wordings} wording(s) per attribute combination")
     return CandidateSet(tuple(prompts), "synth", (note,))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rewardlab.errors import ConfigError
+from rewardlab.overopt.experiments import IterateConfig, ScalingConfig
 from rewardlab.overopt.proxies import ProxyTrainConfig
 from rewardlab.synth.candidates import AttributePolicy
 
@@ -37,6 +38,11 @@ class OverOptConfig:
     rules: tuple[Literal["mean", "min", "mean_minus_var"], ...] = ("mean", "min", "mean_minus_var")
     lam: float = 1.0  # λ of mean − λ·var (member scores standardised first)
     show_members: int = 1  # ensemble members also analysed one by one (the single-model baseline)
+    # The scaling study and iterated updates (synthetic world, the lab's own proxies). null (auto): when the proxy
+    # is the lab's default and candidates and gold are synthetic.
+    experiments: bool | None = None
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    iterate: IterateConfig = field(default_factory=IterateConfig)
     spot_checks: tuple[int, ...] = (50, 200)  # gold-comparison budgets for the early-stopping rule (docs/overopt.md)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     batch_size: int = 64
@@ -56,5 +62,7 @@ class OverOptConfig:
             raise ConfigError(f"overopt.spot_checks budgets must be >= 2 comparisons, got {list(self.spot_checks)}")
         if not self.rules:
             raise ConfigError("overopt.rules must name at least one ensemble rule (mean, min, mean_minus_var)")
+        if self.experiments and (self.candidates != "synth" or self.gold != "synth"):
+            raise ConfigError("overopt.experiments=true needs the synthetic world: candidates=synth and gold=synth")
         if self.gold == "file" and self.candidates == "synth":
             raise ConfigError("overopt.gold=file needs a candidates file (overopt.candidates=PATH)")

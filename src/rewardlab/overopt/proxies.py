@@ -30,6 +30,7 @@ class ProxyTrainConfig:
     """How the default proxy is trained (``train.*`` in a study config)."""
 
     pool: Literal["default", "biased"] = "biased"  # the annotators whose labels the proxy learns
+    noise: float = 1.0  # label noise: multiplies every annotator's temperature (synth.noise)
     n_prompts: int = 1000  # world prompts labelled for training (3 pairs each, ties dropped)
     pairs: int | None = None  # label budget: at most this many pairs (None: all)
     members: int = 4  # ensemble members (bootstrap resamples, one seed each)
@@ -54,7 +55,7 @@ def training_pairs(cfg: ProxyTrainConfig, extra: list[Any] | None = None) -> lis
     """The world's non-tie labels (capped at ``cfg.pairs``, a seeded sample), plus ``extra`` labels."""
     from rewardlab.synth import SynthConfig, generate_world
 
-    world = generate_world(SynthConfig(n_prompts=cfg.n_prompts, pool=cfg.pool, seed=cfg.seed))
+    world = generate_world(SynthConfig(n_prompts=cfg.n_prompts, pool=cfg.pool, seed=cfg.seed, noise=cfg.noise))
     pairs = [p for p in world.comparisons() if not p.tie]
     if cfg.pairs is not None and cfg.pairs < len(pairs):
         pairs = random.Random(f"rewardlab.overopt/budget/{cfg.seed}").sample(pairs, cfg.pairs)

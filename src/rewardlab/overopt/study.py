@@ -25,6 +25,7 @@ from rewardlab.overopt.bon import log_spaced_ns
 from rewardlab.overopt.candidates import CandidateSet, load_candidates, synth_candidates
 from rewardlab.overopt.config import OverOptConfig
 from rewardlab.overopt.early_stop import early_stop
+from rewardlab.overopt.experiments import Context, iterated_updates, scaling_study
 from rewardlab.overopt.proxies import train_proxies
 from rewardlab.overopt.scoring import Scorer, open_scorers, score_candidates
 from rewardlab.overopt.tilted import default_betas
@@ -44,12 +45,15 @@ class StudyResult:
     primary: str
     verdict: dict[str, Any]
     early_stopping: dict[str, Any] = field(default_factory=dict)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
+    iterate: list[dict[str, Any]] = field(default_factory=list)
     scoring: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, "candidates": self.candidates, "primary": self.primary,
-                "verdict": self.verdict, "early_stopping": self.early_stopping,
+                "verdict": self.verdict, "early_stopping": self.early_stopping, "scaling": self.scaling,
+                "iterate": self.iterate,
                 "scorers": {k: f.to_dict() for k, f in self.findings.items()},
                 "rows": self.rows(), "scoring": self.scoring, "config": self.config}
 
@@ -94,6 +98,20 @@ def _proxy_scorers(cfg: OverOptConfig, out: Path | None, log: Callable[[str], An
         scorer.name = f"member-{k}"
         scorers.append(scorer)
     return scorers
+
+
+def _experiments(cfg: OverOptConfig, out: Path | None, cands: CandidateSet, gold: list[np.ndarray], ns: list[int],
+                 log: Callable[[str], Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    auto = cfg.proxy is None and cfg.candidates == "synth" and cfg.gold == "synth"
+    if cfg.experiments is False or (cfg.experiments is None and not auto) or out is None:
+        return [], []
+    ctx = Context(cands, gold, ns, cfg.precision, cfg.batch_size, Path(cfg.cache_dir) if cfg.cache_dir else None,
+                  cfg.bootstrap, cfg.seed)
+    root = out / rundir.PROXY
+    scaling = scaling_study(cfg.train, cfg.scaling, ctx, root, log) if cfg.scaling.budgets else []
+    iterate = iterated_updates(cfg.train, cfg.iterate, ctx, root, policy=cfg.policy, log=log) \
+        if cfg.iterate.rounds else []
+    return scaling, iterate
 
 
 def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str], Any] = print,
@@ -142,13 +160,15 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
     stops = {str(b): early_stop(sources[primary], gold, b, seed=cfg.seed) for b in cfg.spot_checks}
     early = {"scorer": primary, "oracle_peak_n": findings[primary].peak_n,
              "budgets": {b: {**s.to_dict(), "line": s.line()} for b, s in stops.items()}}
+    scaling, iterate = _experiments(cfg, out, cands, gold, ns, log)
     scoring["seconds"] = time.perf_counter() - t0
     samples = sum(p.n for p in cands.prompts)
     scoring["samples_per_second"] = samples * len(members) / max(scoring["seconds"], 1e-9)
     from rewardlab.config import config_to_dict
 
     result = StudyResult(candidates=cands.summary(), findings=findings, primary=primary,
-                         verdict=verdict(findings[primary]), early_stopping=early, scoring=scoring,
+                         verdict=verdict(findings[primary]), early_stopping=early, scaling=scaling,
+                         iterate=iterate, scoring=scoring,
                          config=config_to_dict(cfg))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -167,4 +187,12 @@ def render_study(result: StudyResult) -> str:
     lines.append(f"verdict: {result.verdict['line']}")
     for stop in result.early_stopping.get("budgets", {}).values():
         lines.append(f"  early stopping {stop['line']}")
+    if result.scaling:
+        lines.append("Scaling (one proxy per label budget and noise): " + "; ".join(
+            f"{r['budget']} pairs/noise {r['noise']:g}: peak n {r['peak_n']}, lost {r['gold_lost']:.3f}"
+            for r in result.scaling))
+    if result.iterate:
+        lines.append("Iterated updates: " + "; ".join(
+            f"round {r['round']}: gold at max n {r['gold_at_max_n']:.3f}, peak n {r['peak_n']}"
+            for r in result.iterate))
     return "\n".join(lines)

@@ -88,6 +88,35 @@ def _rows(scorers: dict[str, Any]) -> str:
                   "gold lost (95% CI)", "past the peak", "fit R²", "fitted peak"], rows, numeric=range(1, 9))
 
 
+def _d_star(row: dict[str, Any]) -> str:
+    d = num(row.get("fit_d_peak"))
+    return f"{d:.2f}" if d is not None else "none"
+
+
+def _experiments(study: dict[str, Any]) -> str:
+    parts = []
+    scaling = [obj(r) for r in arr(study.get("scaling"))]
+    if scaling:
+        rows = [[esc(str(r.get("budget"))), fixed(r.get("noise"), 2), fixed(r.get("alpha")), fixed(r.get("beta")),
+                 _d_star(r), esc(str(r.get("peak_n"))), fixed(r.get("gold_at_peak")), fixed(r.get("gold_lost"))]
+                for r in scaling]
+        parts.append("<h3>Scaling: label budget and noise</h3>" + table(
+            ["pairs", "noise", "α", "β", "fitted d*", "peak n", "gold at peak", "gold lost"], rows,
+            numeric=range(0, 8)))
+    rounds = [obj(r) for r in arr(study.get("iterate"))]
+    if rounds:
+        rows = [[esc(str(r.get("round"))), esc(str(r.get("policy_labels"))), fixed(r.get("gold_at_max_n")),
+                 esc(str(r.get("peak_n"))), fixed(r.get("gold_at_peak")), fixed(r.get("gold_lost"))] for r in rounds]
+        parts.append("<h3>Iterated reward-model updates</h3>" + table(
+            ["round", "labels of policy outputs", "gold at max n", "peak n", "gold at peak", "gold lost"], rows,
+            numeric=range(0, 6)))
+    stops = obj(obj(study.get("early_stopping")).get("budgets"))
+    if stops:
+        items = "".join(f"<li>{esc(str(obj(s).get('line', '')))}</li>" for s in stops.values())
+        parts.append(f"<h3>Early stopping from gold spot checks</h3><ul>{items}</ul>")
+    return "".join(parts)
+
+
 def overopt_section(study: dict[str, Any] | None, why: str) -> str:
     """The section for ``overopt.json`` (or a note saying how to get one)."""
     if study is None:
@@ -106,4 +135,4 @@ def overopt_section(study: dict[str, Any] | None, why: str) -> str:
     level = "risky" if verdict.get("over_optimizes") else "solid"
     head = f'<p class="verdict-line">{badge("verdict", level)} {esc(str(verdict.get("line", "")))}</p>'
     figs = f'<div class="grid">{_primary_figure(primary, scorers[primary])}{_compare_figure(scorers)}</div>'
-    return section("overopt", TITLE, head + figs + _rows(scorers), intro=intro)
+    return section("overopt", TITLE, head + figs + _rows(scorers) + _experiments(study), intro=intro)

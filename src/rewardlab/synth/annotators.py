@@ -99,14 +99,15 @@ _BIASED_ARCHETYPES: tuple[tuple[str, float, float, dict[str, float]], ...] = (
 POOLS = {"default": _ARCHETYPES, "biased": _BIASED_ARCHETYPES}
 
 
-def make_pool(n: int, rng: random.Random, pool: str = "default") -> tuple[Annotator, ...]:
-    """``n`` annotators cycling through the ``pool``'s archetypes, temperatures jittered by ±15%."""
+def make_pool(n: int, rng: random.Random, pool: str = "default", noise: float = 1.0) -> tuple[Annotator, ...]:
+    """``n`` annotators cycling through the ``pool``'s archetypes, temperatures jittered by ±15% and scaled by
+    ``noise``."""
     archetypes = POOLS[pool]
     out = []
     for i in range(n):
         style, temperature, tie, biases = archetypes[i % len(archetypes)]
         jitter = rng.uniform(0.85, 1.15)
-        out.append(Annotator(f"ann-{i}", style, round(temperature * jitter, 3), tie, **biases))
+        out.append(Annotator(f"ann-{i}", style, round(temperature * jitter * noise, 3), tie, **biases))
     return tuple(out)
 
 

@@ -50,6 +50,7 @@ class SynthConfig:
     seed: int = 0
     families: tuple[str, ...] = FAMILIES
     pool: str = "default"  # annotator pool: 'default' (mixed biases) or 'biased' (all like length and markdown)
+    noise: float = 1.0  # multiplies every annotator's temperature (label noise): 0.5 halves it, 2 doubles it
 
     def __post_init__(self) -> None:
         _check_int("n_prompts", self.n_prompts, 1)
@@ -58,6 +59,9 @@ class SynthConfig:
         _check_int("pairs_per_prompt", self.pairs_per_prompt, 1, n_possible)
         _check_int("n_annotators", self.n_annotators, 1)
         _check_int("seed", self.seed, 0)
+        if not isinstance(self.noise, int | float) or isinstance(self.noise, bool) or not 0.05 <= self.noise <= 20:
+            raise ConfigError(f"synth.noise must be a number from 0.05 to 20 (1 = the pool's own noise), got "
+                              f"{self.noise!r}")
         if self.pool not in ("default", "biased"):
             raise ConfigError(f"synth.pool must be 'default' or 'biased', got {self.pool!r}")
         if isinstance(self.families, str) or not isinstance(self.families, (tuple, list)):

@@ -172,4 +172,5 @@ class World:
 def generate_world(cfg: SynthConfig) -> World:
     """Build the world ``cfg`` describes; prompts cycle through ``cfg.families`` in order."""
     prompts = tuple(_make_prompt(i, cfg.families[i % len(cfg.families)], cfg) for i in range(cfg.n_prompts))
-    return World(cfg, prompts, make_pool(cfg.n_annotators, _rng(cfg.seed, "annotators"), cfg.pool))
+    return World(cfg, prompts, make_pool(cfg.n_annotators, _rng(cfg.seed, "annotators"), cfg.pool,
+                                                cfg.noise))
