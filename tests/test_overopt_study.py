@@ -138,8 +138,9 @@ def test_with_no_proxy_the_lab_trains_its_default_ensemble(tiny_bert_dir: Path, 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     study = _study(tmp_path, "train.n_prompts=30", "train.members=2", f"train.backbone={tiny_bert_dir}",
-                   "train.epochs=3")
-    assert set(study["scorers"]) == {"ensemble:mean", "ensemble:min", "ensemble:mean_minus_var", "member-0"}
+                   "train.epochs=3", "experiments=false")
+    assert set(study["scorers"]) == {"ensemble:mean", "ensemble:min", "ensemble:mean_minus_var", "member-0",
+                                     "laplace:kappa=1"}
     assert (tmp_path / "out" / "proxy" / "member-1" / "rewardlab.json").is_file()
     assert set(study["scoring"]["per_scorer"]) == {"proxy member-0", "proxy member-1"}
 

@@ -43,6 +43,10 @@ class OverOptConfig:
     experiments: bool | None = None
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     iterate: IterateConfig = field(default_factory=IterateConfig)
+    # The Bayesian proxy: a last-layer Laplace posterior on the default proxy's first member, scored r − κ·std
+    # (null: skipped). Needs the training pairs, so it runs only for the lab's own proxy.
+    laplace_kappa: float | None = 1.0
+    laplace_prior: float = 1.0  # prior precision of the last layer
     spot_checks: tuple[int, ...] = (50, 200)  # gold-comparison budgets for the early-stopping rule (docs/overopt.md)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     batch_size: int = 64
@@ -56,6 +60,10 @@ class OverOptConfig:
                 raise ConfigError(f"overopt.{name} must be >= {low}, got {value}")
         if self.n_max is not None and self.n_max < 2:
             raise ConfigError(f"overopt.n_max must be >= 2, got {self.n_max}")
+        if self.laplace_kappa is not None and (not math.isfinite(self.laplace_kappa) or self.laplace_kappa < 0):
+            raise ConfigError(f"overopt.laplace_kappa must be a finite number >= 0 or null, got {self.laplace_kappa}")
+        if not math.isfinite(self.laplace_prior) or self.laplace_prior <= 0:
+            raise ConfigError(f"overopt.laplace_prior must be a finite number > 0, got {self.laplace_prior}")
         if not math.isfinite(self.lam) or self.lam < 0:
             raise ConfigError(f"overopt.lam must be a finite number >= 0, got {self.lam}")
         if any(b < 2 for b in self.spot_checks):

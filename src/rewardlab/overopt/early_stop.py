@@ -1,18 +1,18 @@
 """Early stopping from a small budget of gold (or human) spot checks: where to stop optimizing, and how sure.
 
 A team rarely has the gold for every sample; it can afford a few dozen comparisons. The
-rule spends a budget of ``budget`` pairwise spot checks along a log-spaced ladder of n
-values: at each rung ``n_k`` it draws ``budget / (K − 1)`` prompts, and for each compares
-the best-of-``n_k`` pick with the best-of-``n_{k−1}`` pick (each a fresh random subset of the
-prompt's samples, chosen by the proxy) with one gold label (the better gold wins; equal gold
-counts half). It climbs while the larger n wins at least half of its comparisons and stops
-at the first rung that loses: the operating point is the rung before. Each step reports its
-win rate with a Wilson 95% interval, so a stop that rests on a handful of labels says so.
+rule spends a budget of ``budget`` pairwise spot checks on a ladder of n values (×4 steps:
+4, 16, 64, ...): at each rung it draws ``budget / K`` prompts and compares the
+best-of-n pick (a random n-subset of the prompt's samples, chosen by the proxy) with a
+plain sample from the reference policy, by one gold label (the better gold wins; equal gold
+counts half). The operating point is the rung whose picks win most often (the smaller n on
+a tie): the win rate against the reference rises with real quality and falls past the peak.
+Every rung reports its win rate with a Wilson 95% interval, so a choice that rests on a
+handful of labels says so.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -42,21 +42,22 @@ class EarlyStop:
     budget: int  # gold comparisons spent
     n: int
     kl: float
-    steps: list[dict[str, Any]]  # per rung: n, previous n, labels, win rate, its interval
-    stopped: bool  # a rung lost (False: the ladder was climbed to the top)
+    steps: list[dict[str, Any]]  # per rung: n, labels, win rate against the reference, its interval
+    stopped: bool  # the best rung is below the top of the ladder
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def line(self) -> str:
-        if not self.stopped:
-            return (f"with {self.budget} gold spot checks: no rung of the ladder lost, so up to n = {self.n} "
-                    f"(KL ≈ {self.kl:.1f} nats) is supported")
-        last = self.steps[-1]
-        lo, hi = last["interval"]
-        return (f"with {self.budget} gold spot checks: stop at n ≈ {self.n} (KL ≈ {self.kl:.1f} nats); best-of-"
-                f"{last['n']} beat best-of-{last['previous']} in only {last['win_rate']:.0%} of {last['labels']} "
-                f"checks (95% CI {lo:.0%}–{hi:.0%})")
+        best = next(s for s in self.steps if s["n"] == self.n)
+        top = self.steps[-1]
+        lo, hi = best["interval"]
+        text = (f"with {self.budget} gold spot checks: optimize to n ≈ {self.n} (KL ≈ {self.kl:.1f} nats); its picks "
+                f"beat a reference sample in {best['win_rate']:.0%} of {best['labels']} checks (95% CI {lo:.0%}–"
+                f"{hi:.0%})")
+        if self.stopped:
+            text += f", best-of-{top['n']} in {top['win_rate']:.0%}"
+        return text
 
 
 def _pick(proxy: np.ndarray, gold: np.ndarray, n: int, rng: np.random.Generator) -> float:
@@ -65,34 +66,35 @@ def _pick(proxy: np.ndarray, gold: np.ndarray, n: int, rng: np.random.Generator)
     return float(gold[rng.choice(best)])
 
 
+def default_ladder(smallest: int) -> list[int]:
+    """4, 16, 64, ... up to the smallest N (which is added when the last ×4 step falls well short of it)."""
+    rungs = [4 ** k for k in range(1, 12) if 4 ** k <= smallest]
+    if not rungs or rungs[-1] * 2 <= smallest:
+        rungs.append(smallest)
+    return rungs
+
+
 def early_stop(proxy: Sequence[np.ndarray], gold: Sequence[np.ndarray], budget: int, *,
                ladder: Sequence[int] | None = None, seed: int = 0) -> EarlyStop:
-    """Spend ``budget`` pairwise gold checks climbing ``ladder`` (default: 1, 2, 4, ... up to the smallest N)."""
-    if budget < 2:
-        raise ValueError(f"the early-stopping budget must be at least 2 comparisons, got {budget}")
+    """Spend ``budget`` gold checks on ``ladder`` (default :func:`default_ladder`) and pick the best rung."""
     smallest = min(len(p) for p in proxy)
-    rungs = list(ladder) if ladder is not None else [2 ** k for k in range(int(math.log2(smallest)) + 1)]
-    rungs = sorted({n for n in rungs if 1 <= n <= smallest})
-    if len(rungs) < 2:
-        raise ValueError("the ladder needs at least two n values within the candidates")
-    per_rung = max(1, budget // (len(rungs) - 1))
+    rungs = sorted({n for n in (ladder or default_ladder(smallest)) if 2 <= n <= smallest})
+    if not rungs:
+        raise ValueError("the ladder needs at least one n value between 2 and the smallest N")
+    per_rung = budget // len(rungs)
+    if per_rung < 1:
+        raise ValueError(f"a budget of {budget} gold checks is fewer than the ladder's {len(rungs)} rungs")
     rng = np.random.default_rng(seed)
     steps: list[dict[str, Any]] = []
-    chosen, spent = rungs[0], 0
-    for previous, n in itertools.pairwise(rungs):
-        if spent + per_rung > budget:
-            break
+    for n in rungs:
         wins = 0.0
         for _ in range(per_rung):
             j = int(rng.integers(len(proxy)))
             p, g = np.asarray(proxy[j]), np.asarray(gold[j])
-            a, b = _pick(p, g, n, rng), _pick(p, g, previous, rng)
+            a, b = _pick(p, g, n, rng), float(g[rng.integers(len(g))])
             wins += 1.0 if a > b else 0.5 if a == b else 0.0
-        spent += per_rung
-        rate = wins / per_rung
-        steps.append({"n": n, "previous": previous, "labels": per_rung, "win_rate": rate,
+        steps.append({"n": n, "labels": per_rung, "win_rate": wins / per_rung,
                       "interval": list(wilson(wins, per_rung))})
-        if rate < 0.5:
-            return EarlyStop(budget=spent, n=chosen, kl=kl_bon(chosen), steps=steps, stopped=True)
-        chosen = n
-    return EarlyStop(budget=spent, n=chosen, kl=kl_bon(chosen), steps=steps, stopped=False)
+    best = max(steps, key=lambda s: (s["win_rate"], -s["n"]))
+    return EarlyStop(budget=per_rung * len(rungs), n=best["n"], kl=kl_bon(best["n"]), steps=steps,
+                     stopped=best["n"] != rungs[-1])

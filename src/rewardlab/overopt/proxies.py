@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from rewardlab.errors import ConfigError
 
-__all__ = ["ProxyTrainConfig", "train_proxies"]
+__all__ = ["ProxyTrainConfig", "member_pairs", "train_proxies", "training_pairs"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,14 @@ def training_pairs(cfg: ProxyTrainConfig, extra: list[Any] | None = None) -> lis
     return pairs + list(extra or [])
 
 
+def member_pairs(cfg: ProxyTrainConfig, pairs: list[Any], k: int) -> list[Any]:
+    """Member ``k``'s training pairs: a seeded bootstrap resample of ``pairs`` (or all of them)."""
+    if not cfg.bootstrap:
+        return pairs
+    rng = random.Random(f"rewardlab.overopt/bootstrap/{cfg.seed}/{k}")
+    return [pairs[rng.randrange(len(pairs))] for _ in pairs]
+
+
 def train_proxies(cfg: ProxyTrainConfig, out: Path, *, extra: list[Any] | None = None,
                   log: Callable[[str], Any] = print) -> list[Path]:
     """Train ``cfg.members`` frozen-embedding reward models into ``out/member-K``; returns their directories."""
@@ -74,8 +82,7 @@ def train_proxies(cfg: ProxyTrainConfig, out: Path, *, extra: list[Any] | None =
     head = EmbeddingConfig(cache_dir=cfg.cache_dir, epochs=cfg.epochs)
     dirs = []
     for k in range(cfg.members):
-        rng = random.Random(f"rewardlab.overopt/bootstrap/{cfg.seed}/{k}")
-        train = [pairs[rng.randrange(len(pairs))] for _ in pairs] if cfg.bootstrap else pairs
+        train = member_pairs(cfg, pairs, k)
         model, timings = train_embedding_head(train, head, backbone=cfg.backbone, seed=cfg.seed + k,
                                               log=lambda _: None)
         path = out / f"member-{k}"

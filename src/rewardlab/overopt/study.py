@@ -26,7 +26,8 @@ from rewardlab.overopt.candidates import CandidateSet, load_candidates, synth_ca
 from rewardlab.overopt.config import OverOptConfig
 from rewardlab.overopt.early_stop import early_stop
 from rewardlab.overopt.experiments import Context, iterated_updates, scaling_study
-from rewardlab.overopt.proxies import train_proxies
+from rewardlab.overopt.laplace import fit_laplace
+from rewardlab.overopt.proxies import member_pairs, train_proxies, training_pairs
 from rewardlab.overopt.scoring import Scorer, open_scorers, score_candidates
 from rewardlab.overopt.tilted import default_betas
 
@@ -114,6 +115,32 @@ def _experiments(cfg: OverOptConfig, out: Path | None, cands: CandidateSet, gold
     return scaling, iterate
 
 
+def _laplace_scores(cfg: OverOptConfig, out: Path | None, cands: CandidateSet,
+                    log: Callable[[str], Any]) -> list[np.ndarray] | None:
+    """r − κ·std under a last-layer Laplace posterior of the default proxy's first member (None: not applicable)."""
+    if cfg.laplace_kappa is None or cfg.proxy is not None or out is None:
+        return None
+    from rewardlab.models.embedding_model import EmbeddingRewardModel
+    from rewardlab.models.precision import resolve_precision
+
+    model = EmbeddingRewardModel.from_pretrained(out / rundir.PROXY / "member-0")
+    precision = resolve_precision(cfg.precision, model.embedder.device)
+    pairs = member_pairs(cfg.train, training_pairs(cfg.train), 0)
+    prompts = [p.prompt for p in pairs]
+    # fp32, as the head was trained (those embeddings are in the cache); the candidates at the scoring precision
+    chosen = model.embed(prompts, [p.chosen for p in pairs])
+    rejected = model.embed(prompts, [p.rejected for p in pairs])
+    posterior = fit_laplace(model.head, chosen, rejected, prior_precision=cfg.laplace_prior)
+    out_scores = []
+    for pc in cands.prompts:
+        unique = list(dict.fromkeys(pc.responses))
+        emb = model.embed([pc.prompt] * len(unique), unique, precision=precision)
+        value = dict(zip(unique, posterior.conservative(emb, cfg.laplace_kappa)))
+        out_scores.append(np.array([value[r] for r in pc.responses]))
+    log(f"laplace: last-layer posterior of member-0 from {len(pairs)} pairs; scores r - {cfg.laplace_kappa:g}*std")
+    return out_scores
+
+
 def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str], Any] = print,
               progress: bool = True) -> StudyResult:
     """Run the whole study ``cfg`` describes; write ``overopt.json`` into ``out`` when given."""
@@ -153,6 +180,9 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
             sources[f"ensemble:{rule}"] = aggregate_members(members, rule, cfg.lam)
         for k, m in enumerate(members[: cfg.show_members]):
             sources[f"member-{k}"] = m
+    laplace = _laplace_scores(cfg, out, cands, log)
+    if laplace is not None:
+        sources[f"laplace:kappa={cfg.laplace_kappa:g}"] = laplace
     primary = "proxy" if "proxy" in sources else f"ensemble:{cfg.rules[0]}"
     betas = default_betas([s.tolist() for s in sources[primary]], cfg.points)
     findings = {name: analyse(name, scores, gold, ns, bootstrap=cfg.bootstrap, seed=cfg.seed, betas=betas)
