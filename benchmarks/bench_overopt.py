@@ -2,7 +2,8 @@
 
     python benchmarks/bench_overopt.py --seeds 0 1 2 --out benchmarks/results/overopt.json
 
-For each seed: the default study (`rewardlab overopt` with no config: 200 fresh synthetic prompts x 1000
+For each seed (the study's prompts and samples, and the proxy's training world and bootstraps): the
+default study (`rewardlab overopt` with no config: 200 fresh synthetic prompts x 1000
 reference-policy samples, the default frozen-embedding proxy ensemble of 4 trained on the biased pool, the
 Laplace scorer, the scaling study and three rounds of iterated updates) run cold (empty embedding and score
 caches) and then again with the caches warm. Then the naive peer: plain ``EmbeddingRewardModel.score`` on
@@ -44,7 +45,7 @@ def run_seed(seed: int, work: Path) -> dict[str, Any]:
     for label in ("cold", "warm"):
         out = work / f"seed{seed}-{label}"
         shutil.rmtree(out, ignore_errors=True)
-        cfg = load_config(OverOptConfig, None, [f"seed={seed}"])
+        cfg = load_config(OverOptConfig, None, [f"seed={seed}", f"train.seed={seed}"])
         t0 = time.perf_counter()
         tag = f"[{seed} {label}]"
         result = run_study(cfg, out, log=lambda m, tag=tag: print(f"  {tag} {m}", flush=True), progress=False)
@@ -81,11 +82,13 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/overopt.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-overopt-"))
-    results = [run_seed(s, work) for s in args.seeds]
-    payload = {"cpu": cpu_model(), "cores": os.cpu_count(), "seeds": results,
-               "command": f"python benchmarks/bench_overopt.py --seeds {' '.join(map(str, args.seeds))}"}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    results = []
+    for s in args.seeds:  # written after every seed, so an interrupted run keeps what it measured
+        results.append(run_seed(s, work))
+        payload = {"cpu": cpu_model(), "cores": os.cpu_count(), "seeds": results,
+                   "command": f"python benchmarks/bench_overopt.py --seeds {' '.join(map(str, args.seeds))}"}
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(payload, indent=2, default=float) + "\n")
     for r in results:
         print(f"seed {r['seed']}: cold {r['seconds']['cold']:.0f} s, warm {r['seconds']['warm']:.0f} s; "
               f"{r['verdict']['line']}")

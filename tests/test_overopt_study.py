@@ -178,3 +178,15 @@ def test_experiments_are_off_for_a_given_proxy_unless_asked(proxy_dir: Path, tmp
     assert study["scaling"] == [] and study["iterate"] == []
     with pytest.raises(ConfigError, match="experiments=true needs the synthetic world"):
         load_config(OverOptConfig, None, ["experiments=true", "gold=some/model"])
+
+
+def test_a_served_proxy_is_studied_through_its_url(proxy_dir: Path, tmp_path: Path) -> None:
+    from rewardlab.serve import BackgroundServer, ServeConfig, create_app
+
+    cfg = ServeConfig(precision="fp32", port=0, on_overlong="truncate")  # as local scoring truncates
+    with BackgroundServer(create_app(str(proxy_dir), cfg, environ={}), cfg) as server:
+        remote = _study(tmp_path / "remote", f"proxy={server.url}")
+    local = _study(tmp_path / "local", f"proxy={proxy_dir}")
+    assert set(remote["scorers"]) == {"proxy"}
+    r, lo = remote["scorers"]["proxy"]["best_of_n"], local["scorers"]["proxy"]["best_of_n"]
+    assert r["proxy"] == pytest.approx(lo["proxy"], abs=1e-4) and r["gold"] == pytest.approx(lo["gold"], abs=1e-4)
