@@ -190,3 +190,15 @@ def test_a_served_proxy_is_studied_through_its_url(proxy_dir: Path, tmp_path: Pa
     assert set(remote["scorers"]) == {"proxy"}
     r, lo = remote["scorers"]["proxy"]["best_of_n"], local["scorers"]["proxy"]["best_of_n"]
     assert r["proxy"] == pytest.approx(lo["proxy"], abs=1e-4) and r["gold"] == pytest.approx(lo["gold"], abs=1e-4)
+
+
+def test_a_csv_candidates_file_reads_gold_from_text_cells(tmp_path: Path) -> None:
+    from filewriters import write_csv
+
+    path = write_csv(tmp_path / "c.csv", ["prompt", "response", "gold"],
+                     [["q", "a", "1.5"], ["q", "b", "-0.5"], ["r", "c", "2"], ["r", "d", "0"]])
+    cands = load_candidates(path)
+    assert [p.gold for p in cands.prompts] == [(1.5, -0.5), (2.0, 0.0)]
+    bad = write_csv(tmp_path / "bad.csv", ["prompt", "response", "gold"], [["q", "a", "high"], ["q", "b", "1"]])
+    with pytest.raises(DataError, match=r"line 2, field 'gold'"):
+        load_candidates(bad)

@@ -118,7 +118,7 @@ def synth_candidates(*, n_prompts: int, n: int, seed: int = 0, policy: Attribute
     return CandidateSet(tuple(prompts), "synth", (note,))
 
 
-def _row(data: Any) -> tuple[str | None, Prompt, str, float | None]:
+def _row(data: Any, text_cells: bool = False) -> tuple[str | None, Prompt, str, float | None]:
     if not isinstance(data, dict):
         raise RowError("not_an_object", "each row must be a JSON object with 'prompt' and 'response'")
     for key in ("prompt", "response"):
@@ -136,6 +136,12 @@ def _row(data: Any) -> tuple[str | None, Prompt, str, float | None]:
     else:
         prompt = parse_messages(raw_prompt, "prompt")
     gold = data.get("gold")
+    if text_cells and isinstance(gold, str):  # CSV cells are text: "" is no gold, "1.5" a number
+        text = gold.strip()
+        try:
+            gold = float(text) if text else None
+        except ValueError:
+            raise RowError("bad_gold", f"gold must be a finite number, got {gold!r}", "gold") from None
     if gold is not None:
         if isinstance(gold, bool) or not isinstance(gold, int | float) or not math.isfinite(gold):
             raise RowError("bad_gold", f"gold must be a finite number, got {gold!r}", "gold")
@@ -160,7 +166,7 @@ def load_candidates(source: str | Path) -> CandidateSet:
         if raw.problem is not None:
             raise DataError(raw.problem.message, source=opened.name, line=raw.line, field=raw.problem.field)
         try:
-            pid, prompt, response, gold = _row(raw.data)
+            pid, prompt, response, gold = _row(raw.data, opened.text_cells)
         except RowError as exc:
             raise DataError(exc.message, source=opened.name, line=raw.line, field=exc.field) from None
         key = pid if pid is not None else json.dumps(prompt if isinstance(prompt, str) else
