@@ -163,3 +163,20 @@ def test_early_stopping_picks_a_rung_near_the_gold_peak_and_names_its_budget() -
     assert "with 800 gold spot checks" in stop.line() and "95% CI" in stop.line()
     climb = early_stop(proxy, [np.asarray(p) for p in proxy], 80, seed=1)  # gold = proxy: never over-optimized
     assert climb.n >= 64  # win rates saturate at the top; ties go to the smaller n
+
+
+def test_a_kl_budget_caps_over_optimization_when_the_gold_turns_down() -> None:
+    from rewardlab.overopt.analysis import analyse, kl_budget
+
+    rng = np.random.default_rng(0)
+    proxy, gold = [], []
+    for _ in range(100):
+        x = rng.normal(size=200)
+        proxy.append(x)
+        gold.append(x - 0.5 * np.maximum(x, 0) ** 2)  # the gold peaks at moderate proxy and falls beyond
+    f = analyse("p", proxy, gold, log_spaced_ns(200, 12), bootstrap=20)
+    budget = kl_budget(f)
+    assert budget["caps"] and 0 < budget["kl"] < f.tilted.kl[-1]
+    assert "KL budget of about" in budget["line"]
+    rising = analyse("q", proxy, proxy, log_spaced_ns(200, 12), bootstrap=20)
+    assert not kl_budget(rising)["caps"]

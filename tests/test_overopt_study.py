@@ -64,6 +64,8 @@ def test_the_study_writes_curves_fits_and_a_verdict(proxy_dir: Path, tmp_path: P
     tilted = proxy["tilted"]
     assert tilted["kl"] == sorted(tilted["kl"]) and tilted["kl"][-1] <= math.log(60) + 1e-9
     assert study["verdict"]["line"] and study["primary"] == "proxy"
+    budget = study["verdict"]["kl_budget"]
+    assert budget["line"] and 0 <= budget["kl"] <= math.log(60) + 1e-9
     assert study["candidates"]["prompts"] == 8 and study["rows"][0]["scorer"] == "proxy"
 
 

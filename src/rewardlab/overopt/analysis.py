@@ -25,7 +25,7 @@ from rewardlab.overopt.bon import BonCurve, bootstrap_band, kl_bon, per_prompt_b
 from rewardlab.overopt.fits import Fit, fit_bon, fit_rl
 from rewardlab.overopt.tilted import TiltedCurve, tilted_curve
 
-__all__ = ["RULES", "Findings", "aggregate_members", "analyse", "verdict"]
+__all__ = ["RULES", "Findings", "aggregate_members", "analyse", "kl_budget", "verdict"]
 
 Rule = Literal["mean", "min", "mean_minus_var"]
 RULES: tuple[Rule, ...] = ("mean", "min", "mean_minus_var")
@@ -104,6 +104,29 @@ def aggregate_members(members: Sequence[Sequence[np.ndarray]], rule: Rule, lam: 
     return out
 
 
+def kl_budget(f: Findings) -> dict[str, Any]:
+    """What a KL budget does: the KL-regularized policy's best gold and its KL, beside best-of-n at the same KL.
+
+    Gao et al. found that a KL penalty acts like early stopping (it moves along the same gold-vs-KL
+    frontier) rather than improving the frontier; this compares the two on this model's samples.
+    """
+    t = f.tilted
+    k = int(np.argmax(t.gold))
+    kl, gold = t.kl[k], t.gold[k]
+    bon_gold = float(np.interp(kl, f.bon.kl, f.bon.gold))
+    falls = t.gold[-1] < gold - 1e-9
+    cap = (f"a KL budget of about {kl:.1f} nats holds the KL-regularized policy at its best gold ({gold:.3f}); "
+           f"past it the gold falls to {t.gold[-1]:.3f} at {t.kl[-1]:.1f} nats" if falls else
+           f"the KL-regularized policy's gold keeps rising up to {t.kl[-1]:.1f} nats ({t.gold[-1]:.3f}): no cap needed")
+    same = "about the same as" if abs(gold - bon_gold) < 0.02 else ("above" if gold > bon_gold else "below")
+    line = (f"{cap}; at that KL, best-of-n reaches {bon_gold:.3f}, {same} the KL-regularized optimum (a KL "
+            "penalty moves along the gold-vs-KL frontier rather than lifting it, as Gao et al. found)"
+            if same == "about the same as" else
+            f"{cap}; at that KL, best-of-n reaches {bon_gold:.3f}, {same} the KL-regularized optimum")
+    return {"kl": kl, "gold": gold, "beta": t.betas[k], "best_of_n_gold_at_kl": bon_gold, "caps": falls,
+            "line": line}
+
+
 def verdict(f: Findings) -> dict[str, Any]:
     """The operating point a team can act on, in one line, with the numbers behind it."""
     largest = f.bon.ns[-1]
@@ -112,9 +135,9 @@ def verdict(f: Findings) -> dict[str, Any]:
         line = (f"optimize to at most n ≈ {f.peak_n} (KL ≈ {f.peak_kl:.1f} nats) against {f.name}: past it the gold "
                 f"falls by {f.gold_lost:.2f} (95% CI {lo:.2f}–{hi:.2f}) by n = {largest} while the proxy keeps "
                 f"rising (+{f.proxy_gain:.2f} over n = 1)")
-        return {"line": line, "n": f.peak_n, "kl": f.peak_kl, "over_optimizes": True}
+        return {"line": line, "n": f.peak_n, "kl": f.peak_kl, "over_optimizes": True, "kl_budget": kl_budget(f)}
     fit = f.bon_fit
     beyond = f" (the fit puts a peak beyond: {fit.reason})" if fit.d_peak is None and "beyond" in fit.reason else ""
     line = (f"no over-optimization of {f.name} up to n = {largest} (KL ≈ {kl_bon(largest):.1f} nats): the gold does "
             f"not fall significantly past its best (n ≈ {f.peak_n}){beyond}")
-    return {"line": line, "n": largest, "kl": kl_bon(largest), "over_optimizes": False}
+    return {"line": line, "n": largest, "kl": kl_bon(largest), "over_optimizes": False, "kl_budget": kl_budget(f)}

@@ -215,6 +215,8 @@ def render_study(result: StudyResult) -> str:
                      f"{f.gold_lost:7.3f}{'  *' if f.turns_down else ''}")
     lines.append("  (* the gold falls significantly past its peak; 95% paired prompt bootstrap)")
     lines.append(f"verdict: {result.verdict['line']}")
+    if result.verdict.get("kl_budget"):
+        lines.append(f"  RL with a KL penalty: {result.verdict['kl_budget']['line']}")
     for stop in result.early_stopping.get("budgets", {}).values():
         lines.append(f"  early stopping {stop['line']}")
     if result.scaling:

@@ -133,6 +133,8 @@ def overopt_section(study: dict[str, Any] | None, why: str) -> str:
              "true quality. Past the gold's peak, optimizing harder against this reward model makes real "
              "quality worse.")
     level = "risky" if verdict.get("over_optimizes") else "solid"
-    head = f'<p class="verdict-line">{badge("verdict", level)} {esc(str(verdict.get("line", "")))}</p>'
+    budget = obj(verdict.get("kl_budget")).get("line")
+    head = (f'<p class="verdict-line">{badge("verdict", level)} {esc(str(verdict.get("line", "")))}</p>'
+            + (f'<p class="note">RL with a KL penalty: {esc(str(budget))}</p>' if budget else ""))
     figs = f'<div class="grid">{_primary_figure(primary, scorers[primary])}{_compare_figure(scorers)}</div>'
     return section("overopt", TITLE, head + figs + _rows(scorers) + _experiments(study), intro=intro)
