@@ -178,5 +178,8 @@ def test_a_kl_budget_caps_over_optimization_when_the_gold_turns_down() -> None:
     budget = kl_budget(f)
     assert budget["caps"] and 0 < budget["kl"] < f.tilted.kl[-1]
     assert "KL budget of about" in budget["line"]
+    gap = budget["best_of_n_gold_at_kl"] - budget["gold"]
+    word = "about the same as" if abs(gap) < 0.02 else ("above" if gap > 0 else "below")
+    assert f"{budget['best_of_n_gold_at_kl']:.3f}, {word} the KL-regularized optimum" in budget["line"]
     rising = analyse("q", proxy, proxy, log_spaced_ns(200, 12), bootstrap=20)
     assert not kl_budget(rising)["caps"]

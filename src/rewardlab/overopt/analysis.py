@@ -118,7 +118,7 @@ def kl_budget(f: Findings) -> dict[str, Any]:
     cap = (f"a KL budget of about {kl:.1f} nats holds the KL-regularized policy at its best gold ({gold:.3f}); "
            f"past it the gold falls to {t.gold[-1]:.3f} at {t.kl[-1]:.1f} nats" if falls else
            f"the KL-regularized policy's gold keeps rising up to {t.kl[-1]:.1f} nats ({t.gold[-1]:.3f}): no cap needed")
-    same = "about the same as" if abs(gold - bon_gold) < 0.02 else ("above" if gold > bon_gold else "below")
+    same = "about the same as" if abs(gold - bon_gold) < 0.02 else ("above" if bon_gold > gold else "below")
     line = (f"{cap}; at that KL, best-of-n reaches {bon_gold:.3f}, {same} the KL-regularized optimum (a KL "
             "penalty moves along the gold-vs-KL frontier rather than lifting it, as Gao et al. found)"
             if same == "about the same as" else
