@@ -241,3 +241,35 @@ def test_a_missing_train_file_names_the_config_key_before_any_work(tmp_path: Pat
     assert main(["train", "--out", str(out), "--set", f"data.train={tmp_path / 'nope.jsonl'}"]) == 2
     assert "data.train: " in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_run_directory_given_for_a_model_suggests_its_model(trained: Path, world: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(trained), str(world / "pairs.jsonl")]) == 2
+    assert f"did you mean {trained / 'model'}?" in capsys.readouterr().err
+
+
+def test_report_on_a_model_directory_points_at_the_run(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(trained / "model")]) == 2
+    assert f"rewardlab report {trained}" in capsys.readouterr().err
+
+
+def test_a_mistyped_verb_suggests_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trian", "--out", "x"]) == 2
+    assert "unknown verb 'trian'; did you mean 'train'?" in capsys.readouterr().err
+    assert main(["zzzz"]) == 2
+    assert "the verbs are" in capsys.readouterr().err
+
+
+def test_score_takes_single_strings_chat_dicts_and_format_names(trained: Path) -> None:
+    from rewardlab import format_input
+
+    rm = RewardModel.from_pretrained(trained / "model")
+    one = rm.score("What is 2 + 2?", "4.")
+    assert one == rm.score(["What is 2 + 2?"], ["4."]) and len(one) == 1
+    assert rm.score("What is 2 + 2?", ["4.", "5."]) == rm.score(["What is 2 + 2?"] * 2, ["4.", "5."])
+    chat = [{"role": "user", "content": "What is 2 + 2?"}]
+    assert rm.score(chat, "4.") == rm.score("What is 2 + 2?", "4.")  # one user turn renders as the string
+    assert format_input("q", "a", "plain") == "Human: q\n\nAssistant: a"
+    with pytest.raises(TypeError, match="responses must be a string or a list of strings"):
+        rm.score("q", 3)  # type: ignore[arg-type]

@@ -483,8 +483,27 @@ def _spell(verb: str) -> Any:
     return spell
 
 
+def _unknown_verb(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """``unknown verb 'trian'; did you mean 'train'?`` when the first argument is not a verb."""
+    import difflib
+
+    verbs = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or first in verbs or argv.index(first) != 0:
+        return None
+    close = difflib.get_close_matches(first, list(verbs), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; the verbs are {', '.join(verbs)}"
+    return f"unknown verb '{first}'{hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unknown = _unknown_verb(parser, argv)
+    if unknown:
+        print(f"rewardlab: error: {unknown}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except RewardLabError as exc:

@@ -31,7 +31,7 @@ from rewardlab.errors import ModelError
 from rewardlab.models.embedder import Embedder
 from rewardlab.models.embedding_cache import EmbeddingCache
 from rewardlab.models.embedding_heads import EmbeddingHead, load_head
-from rewardlab.models.formatting import InputFormat
+from rewardlab.models.formatting import InputFormat, coerce_pairs
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
 from rewardlab.models.metadata import typed_load
 from rewardlab.models.normalization import normalize_rewards
@@ -161,7 +161,8 @@ class EmbeddingRewardModel:
         precision: str = "fp32",
         normalize: bool = False,
     ) -> list[float]:
-        """One reward per (prompt, response). ``normalize`` applies the saved reward statistics."""
+        """One reward per (prompt, response) (shapes as ``RewardModel.score``); ``normalize``: saved statistics."""
+        prompts, responses = coerce_pairs(prompts, responses)
         emb = self.embed(prompts, responses, batch_size=batch_size, precision=precision)
         rewards = [float(r) for r in self.head.predict(emb)]
         return self.normalize(rewards) if normalize else rewards

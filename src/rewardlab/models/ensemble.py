@@ -28,6 +28,7 @@ import torch
 from rewardlab import __version__
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
+from rewardlab.models.formatting import coerce_pairs
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
 from rewardlab.models.metadata import typed_load
 from rewardlab.models.normalization import normalize_rewards
@@ -87,7 +88,8 @@ class RewardEnsemble:
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
               precision: str = "fp32", normalize: bool = False, aggregate: Aggregate | None = None,
               lam: float | None = None) -> list[float]:
-        """One reward per (prompt, response) by the saved (or the given) aggregate."""
+        """One reward per (prompt, response) by the saved (or the given) aggregate (shapes as ``RewardModel.score``)."""
+        prompts, responses = coerce_pairs(prompts, responses)
         rewards = self.member_scores(prompts, responses, batch_size=batch_size, precision=precision)
         out = [float(x) for x in aggregate_rewards(rewards, aggregate or self.aggregate,
                                                    self.lam if lam is None else lam).tolist()]

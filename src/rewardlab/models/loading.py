@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from rewardlab.data.records import Prompt
-from rewardlab.models.io import read_metadata
+from rewardlab.models.io import METADATA_FILE, read_metadata
 
 __all__ = ["BoundScorer", "Scorer", "load_model"]
 
@@ -33,6 +33,7 @@ class Scorer(Protocol):
 def load_model(path: str | os.PathLike[str]) -> Any:
     """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel``, by the directory's ``rewardlab.json``."""
     root = Path(path)
+    _check_not_a_run_dir(root)
     meta = read_metadata(root) if root.is_dir() else None
     kind = (meta or {}).get("model_type", "reward_model")
     if kind == "ensemble":
@@ -46,6 +47,15 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     from rewardlab.models.reward_model import RewardModel
 
     return RewardModel.from_pretrained(root)
+
+
+def _check_not_a_run_dir(root: Path) -> None:
+    """A run directory (train/demo output) given where its model directory belongs: say which one was meant."""
+    from rewardlab.errors import ModelError
+
+    if root.is_dir() and not (root / METADATA_FILE).exists() and not (root / "config.json").exists() \
+            and (root / "model" / METADATA_FILE).is_file():
+        raise ModelError(f"{root} is a run directory, not a model directory; did you mean {root / 'model'}?")
 
 
 class BoundScorer:

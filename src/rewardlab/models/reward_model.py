@@ -21,7 +21,13 @@ from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
 from rewardlab.models.first_token import enable_first_token_final_layer
-from rewardlab.models.formatting import InputFormat, check_chat_template, format_input, tokenize_texts
+from rewardlab.models.formatting import (
+    InputFormat,
+    check_chat_template,
+    coerce_pairs,
+    format_input,
+    tokenize_texts,
+)
 from rewardlab.models.heads import ensure_fp32_head, head_linear, resize_head
 from rewardlab.models.metadata import check_position_table, typed_load
 from rewardlab.models.normalization import normalize_rewards
@@ -286,7 +292,12 @@ class RewardModel(torch.nn.Module):
         precision: str = "fp32",
         normalize: bool = False,
     ) -> list[float]:
-        """One reward per (prompt, response). ``normalize`` applies the saved train statistics."""
+        """One reward per (prompt, response). ``normalize`` applies the saved reward statistics.
+
+        ``score("q", "a")`` scores one pair and ``score("q", ["a", "b"])`` several responses to one
+        prompt; a prompt is a string or chat messages (``Message``\\ s or ``{"role", "content"}`` dicts).
+        """
+        prompts, responses = coerce_pairs(prompts, responses)
         rewards = self.score_ids(self.encode(prompts, responses), batch_size=batch_size, precision=precision)
         return self.normalize(rewards) if normalize else rewards
 

@@ -140,6 +140,9 @@ def load_run(run_dir: str | Path) -> RunFiles:
         raise DataError(f"run directory {root} does not exist; train a model into it first "
                         f"(`rewardlab train --out {root}` or `rewardlab demo --out {root}`)")
     metrics_path = root / "metrics.json"
+    if not metrics_path.exists() and (root / "rewardlab.json").is_file():
+        raise DataError(f"{root} is a model directory; the report belongs to the run directory that holds it: "
+                        f"rewardlab report {root.parent}")
     if not metrics_path.exists():
         raise DataError(f"{metrics_path} not found; it is written when `rewardlab train` or `rewardlab demo` "
                         "finishes training and evaluates on held-out pairs (a run without held-out data, "
