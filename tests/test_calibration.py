@@ -39,3 +39,33 @@ def test_reliability_bins_cover_every_pair_once() -> None:
     bins = reliability_bins(diffs)
     assert len(bins) == 15
     assert sum(b["count"] for b in bins) == 5
+
+
+def _pairs(diffs: list[float]) -> list:
+    from rewardlab.data.records import Comparison
+    from rewardlab.eval import ScoredPair
+
+    return [ScoredPair(Comparison(prompt=f"q{i}", chosen="a", rejected="b"), d, 0.0) for i, d in enumerate(diffs)]
+
+
+def test_a_temperature_at_its_search_bound_is_reported_not_presented_as_a_measurement() -> None:
+    from rewardlab.eval import evaluate_scores
+    from rewardlab.eval.calibration import temperature_bound
+    from rewardlab.eval.render import calibration_line
+
+    assert temperature_bound(100.0) == "upper" and temperature_bound(0.01) == "lower"
+    assert temperature_bound(1.3) is None
+    coin = [(-1.0) ** i * 5.0 for i in range(200)]  # half right, half wrong, all confident: no signal
+    report = evaluate_scores(_pairs(coin))
+    assert report.temperature_at_bound == "upper"
+    assert "hit its upper bound" in calibration_line(report) and "->" not in calibration_line(report)
+
+
+def test_a_calibration_that_makes_ece_worse_is_not_shown_as_an_improvement() -> None:
+    from rewardlab.eval import EvalReport
+    from rewardlab.eval.render import calibration_line
+
+    report = EvalReport(n_pairs=10, n_data_ties=0, accuracy=0.7, model_ties=0, verdict="usable", reward={},
+                        ece=0.117, ece_calibrated=0.145, temperature=1.7, calibration_helps=False)
+    line = calibration_line(report)
+    assert "does not lower it" in line and "0.145" in line and "->" not in line

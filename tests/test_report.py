@@ -329,3 +329,13 @@ def test_raw_reward_note_is_left_out_when_the_suite_lists_only_pair_checks() -> 
     assert "compared raw rewards" not in suite_section(row, "")
     row["checks"] = row["failures"]
     assert "compared raw rewards" in suite_section(row, "")
+
+
+def test_a_worse_calibration_is_not_drawn_as_an_improvement(tmp_path: Path) -> None:
+    run = full_run(tmp_path / "run")
+    m = json.loads((run / "metrics.json").read_text())
+    m["eval"].update(ece=0.117, ece_calibrated=0.145, temperature=1.7)
+    (run / "metrics.json").write_text(json.dumps(m))
+    page = render_report_html(run)
+    assert "0.117 → 0.145" not in page and "temperature scaling does not help" in page
+    assert "does not lower the ECE here" in page

@@ -52,7 +52,26 @@ def bt_nll(diffs: torch.Tensor, temperature: float = 1.0) -> float:
     return float(-F.logsigmoid(diffs.double() / temperature).mean())
 
 
-def fit_temperature(diffs: torch.Tensor, lo: float = 1e-2, hi: float = 1e2, iters: int = 80) -> float:
+#: The temperature search range of :func:`fit_temperature`.
+T_BOUNDS = (1e-2, 1e2)
+
+
+def temperature_bound(temperature: float) -> str | None:
+    """``"upper"`` or ``"lower"`` when a fitted temperature sits at the search range's edge, else ``None``.
+
+    At the upper bound the reward differences carry almost no ranking signal (the best fit is a coin
+    flip); at the lower bound they are far too small for their accuracy. Either way the number is
+    the search limit, not a measured temperature.
+    """
+    lo, hi = T_BOUNDS
+    if temperature >= hi / 1.05:
+        return "upper"
+    if temperature <= lo * 1.05:
+        return "lower"
+    return None
+
+
+def fit_temperature(diffs: torch.Tensor, lo: float = T_BOUNDS[0], hi: float = T_BOUNDS[1], iters: int = 80) -> float:
     """The ``T`` minimising :func:`bt_nll` (golden-section search on ``log T``; the NLL is unimodal in it)."""
     if diffs.numel() == 0:
         return 1.0

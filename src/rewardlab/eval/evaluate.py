@@ -16,7 +16,12 @@ import torch
 
 from rewardlab.data.records import Comparison
 from rewardlab.errors import DataError
-from rewardlab.eval.calibration import expected_calibration_error, fit_temperature, reliability_bins
+from rewardlab.eval.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
+    temperature_bound,
+)
 from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
 from rewardlab.eval.verdict import verdict
 from rewardlab.models.reward_model import RewardModel
@@ -40,6 +45,8 @@ class EvalReport:
     ece: float
     ece_calibrated: float
     temperature: float
+    temperature_at_bound: str | None = None  # "upper" / "lower": T is the search limit, not a measurement
+    calibration_helps: bool = True  # temperature scaling lowered the cross-fitted ECE
     gold: dict[str, Any] | None = None
     noise_ceiling: dict[str, float] | None = None
     by_subset: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -84,6 +91,8 @@ def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport
         raise DataError("no non-tie pairs to evaluate")
     summary = accuracy_summary(pairs)
     raw, calibrated, temperature = _cross_fitted_diffs(judged, seed)
+    ece_raw = expected_calibration_error(raw, ECE_BINS)
+    ece_calibrated = expected_calibration_error(calibrated, ECE_BINS)
     gold = gold_accuracy(judged)
     ceiling = None
     if gold["n"] and all("p_label" in p.record.meta for p in judged):
@@ -97,9 +106,11 @@ def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport
         model_ties=summary["model_ties"],
         verdict=verdict(summary["accuracy"]),
         reward=reward_stats(judged),
-        ece=expected_calibration_error(raw, ECE_BINS),
-        ece_calibrated=expected_calibration_error(calibrated, ECE_BINS),
+        ece=ece_raw,
+        ece_calibrated=ece_calibrated,
         temperature=temperature,
+        temperature_at_bound=temperature_bound(temperature),
+        calibration_helps=ece_calibrated < ece_raw,
         gold=gold if gold["n"] else None,
         noise_ceiling=ceiling,
         by_subset=by_bucket(judged, "subset"),

@@ -29,6 +29,21 @@ def _table(title: str, rows: dict[str, dict[str, Any]], gold: bool) -> list[str]
     return [*lines, ""]
 
 
+def calibration_line(report: EvalReport) -> str:
+    """ECE before and after temperature scaling, never presenting a worse calibration as an improvement."""
+    head = f"  ECE (15 bins)        {report.ece:6.3f}   "
+    bound = report.temperature_at_bound
+    if bound is not None:
+        what = ("the reward differences carry almost no signal" if bound == "upper"
+                else "the reward differences are far too small for their accuracy")
+        return (head + f"(temperature scaling hit its {bound} bound, T={report.temperature:.2f}: {what}; "
+                f"{report.ece_calibrated:.3f} after it)")
+    if not report.calibration_helps:
+        return head + (f"(temperature scaling does not lower it: {report.ece_calibrated:.3f} after T="
+                       f"{report.temperature:.2f}, cross-fitted; keep the raw rewards)")
+    return head + f"-> {report.ece_calibrated:.3f} after temperature T={report.temperature:.2f} (cross-fitted)"
+
+
 def render_report(report: EvalReport, title: str = "Held-out evaluation",
                   skipped: Mapping[str, int] | None = None) -> str:
     """A compact, aligned summary: verdict first, then breakdowns; ``skipped`` rows of the data by reason."""
@@ -45,8 +60,7 @@ def render_report(report: EvalReport, title: str = "Held-out evaluation",
     if report.gold:
         lines.append(f"  accuracy vs gold     {_pct(report.gold['accuracy'])}   ({report.gold['n']} pairs with "
                      "distinct gold utility)")
-    lines.append(f"  ECE (15 bins)        {report.ece:6.3f}   -> {report.ece_calibrated:.3f} after temperature "
-                 f"T={report.temperature:.2f} (cross-fitted)")
+    lines.append(calibration_line(report))
     r = report.reward
     lines.append(f"  reward chosen        {r['chosen_mean']:+.3f} ± {r['chosen_std']:.3f}   "
                  f"rejected {r['rejected_mean']:+.3f} ± {r['rejected_std']:.3f}")

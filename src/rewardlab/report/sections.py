@@ -121,8 +121,10 @@ def headline_section(metrics: dict[str, Any], audit: dict[str, Any] | None, suit
                            f"labels agree with gold {pct(agree)}" if agree is not None else ""))
     ece, after, temp = num(ev.get("ece")), num(ev.get("ece_calibrated")), num(ev.get("temperature"))
     if ece is not None:
-        tiles.append(_tile("Calibration (ECE)", f"{ece:.3f} → {fixed(after)}",
-                           f"{esc(calibration_phrase(ece, temp))}; T = {fixed(temp, 2)}"))
+        helps = after is not None and after < ece and not ev.get("temperature_at_bound")
+        value = f"{ece:.3f} → {fixed(after)}" if helps else f"{ece:.3f}"
+        how = f"T = {fixed(temp, 2)}" if helps else "temperature scaling does not help"
+        tiles.append(_tile("Calibration (ECE)", value, f"{esc(calibration_phrase(ece, temp))}; {how}"))
     data_ties, model_ties = int(num(ev.get("n_data_ties")) or 0), int(num(ev.get("model_ties")) or 0)
     ties = f"{data_ties} data ties left out, {model_ties} model ties"
     tiles.append(_tile("Held-out pairs", fixed(ev.get("n_pairs")), ties))
@@ -238,6 +240,11 @@ def calibration_section(ev: dict[str, Any]) -> str:
     ece, after, temp = ev.get("ece"), ev.get("ece_calibrated"), ev.get("temperature")
     rows = [["ECE, raw rewards (15 bins)", fixed(ece)], ["ECE after temperature scaling (cross-fitted)", fixed(after)],
             ["temperature T", fixed(temp, 2)]]
+    bound = ev.get("temperature_at_bound")
+    if bound:
+        rows.append(["note", esc(f"T is at its {bound} search bound: a limit, not a measured temperature")])
+    elif num(after) is not None and num(ece) is not None and (num(after) or 0) >= (num(ece) or 0):
+        rows.append(["note", "temperature scaling does not lower the ECE here: use the raw rewards"])
     facts = kv_table(rows)
     intro = ("The model's preference probability is p = σ((r_chosen − r_rejected) / T). Bars show how often the "
              "preferred response is the chosen one among pairs at each confidence; bars below the diagonal mean "

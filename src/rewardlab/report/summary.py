@@ -87,7 +87,10 @@ def _calibration_sentence(ev: dict[str, Any]) -> list[str]:
     if ece is None:
         return []
     text = f"Its preference probabilities are {calibration_phrase(ece, t)}, with ECE {ece:.3f}"
-    if after is not None and t is not None:
+    if ev.get("temperature_at_bound") and t is not None:
+        text += (f"; temperature scaling hit its {ev['temperature_at_bound']} bound (T = {t:.2f}), so it says "
+                 "nothing reliable")
+    elif after is not None and t is not None:
         if after < ece:
             text += f"; dividing reward differences by a temperature of {t:.2f} lowers it to {after:.3f}"
         else:
