@@ -273,3 +273,18 @@ def test_score_takes_single_strings_chat_dicts_and_format_names(trained: Path) -
     assert format_input("q", "a", "plain") == "Human: q\n\nAssistant: a"
     with pytest.raises(TypeError, match="responses must be a string or a list of strings"):
         rm.score("q", 3)  # type: ignore[arg-type]
+
+
+def test_eval_warns_when_its_prompts_were_trained_on(trained: Path, world: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert (trained / "model" / "train_prompts.txt").is_file()
+    out = tmp_path / "e.json"
+    assert main(["eval", str(trained / "model"), str(world / "pairs.jsonl"), "--json", str(out)]) == 0
+    assert "were in this model's training data" in capsys.readouterr().err
+    overlap = json.loads(out.read_text())["training_prompt_overlap"]
+    assert 0 < overlap["trained_prompts"] < overlap["prompts"]  # the held-out split's prompts are not in it
+    fresh = tmp_path / "fresh"
+    assert main(["synth", "--out", str(fresh), "--n-prompts", "12", "--seed", "9"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(trained / "model"), str(fresh / "pairs.jsonl")]) == 0
+    assert "training data" not in capsys.readouterr().err

@@ -147,6 +147,21 @@ def _demo_study(model_dir: Path, out: Path, seed: int, prompts: int) -> Any:
     return study
 
 
+def _warn_training_overlap(model_dir: str, records: Sequence[Any]) -> dict[str, int] | None:
+    """Warn (stderr) when evaluation prompts were in the model's training data; the counts, or None if unknown."""
+    from rewardlab.models.train_prompts import overlap
+
+    counts = overlap(model_dir, (r.prompt for r in records))
+    if counts is None:
+        return None
+    seen, total = counts
+    if seen:
+        print(f"warning: {seen} of the {total} distinct prompts here ({100 * seen / total:.0f}%) were in this "
+              "model's training data; numbers on them overstate held-out quality (evaluate on held-out data)",
+              file=sys.stderr)
+    return {"trained_prompts": seen, "prompts": total}
+
+
 def _load_for_scoring(path: str, precision: str) -> Any:
     """A model loaded only to be scored: at bf16 its linear weights are stored in bf16 once (same scores)."""
     from rewardlab.models import load_model
@@ -188,9 +203,11 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
+    trained_on = _warn_training_overlap(args.model, loaded.records)
     report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
     print(render_report(report, title=f"Evaluation of {args.model} on {args.data}", skipped=loaded.report.skipped))
-    out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict()}
+    out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict(),
+                           "training_prompt_overlap": trained_on}
     if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
         eligible = [p for p in pairs if not p.record.tie and p.record.subset is not None]
         if eligible:
@@ -270,6 +287,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit)
     print(loaded.report.summary(), file=sys.stderr)
+    _warn_training_overlap(args.model, loaded.records)
     report = run_probes(BoundScorer(model, precision=args.precision), loaded.records, probes,
                         batch_size=args.batch_size, max_pairs=args.max_pairs, seed=args.seed)
     print(render_audit(report, title=f"Reward-hacking audit of {args.model} on {args.data}"))

@@ -18,6 +18,7 @@ from rewardlab import rundir
 from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
 from rewardlab.models.io import write_metadata
 from rewardlab.models.precision import resolve_precision
+from rewardlab.models.train_prompts import write_train_prompts
 from rewardlab.train import RunConfig, TrainResult, run_training
 
 __all__ = ["RunOutcome", "hf_parity", "train_and_evaluate"]
@@ -97,6 +98,7 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
         return RunOutcome(result, None, 0.0)  # evaluation and reporting happen once, on the main process
     loop = result.loop
     kind = cfg.loss.records
+    write_train_prompts(result.model_dir, result.data.train)  # so eval can warn about training prompts
     log(f"trained {loop.steps} steps on {len(result.data.train)} {kind} in {loop.train_seconds:.0f}s "
         f"({loop.pairs_per_s:.1f} {kind}/s, {loop.precision})")
     if not result.data.heldout:
