@@ -53,11 +53,12 @@ def run_seed(seed: int, work: Path) -> dict[str, Any]:
     assert result is not None
     study = result.to_dict()
     naive = naive_rate(work / f"seed{seed}-cold", result)
+    members = sum(1 for label in study["scoring"]["per_scorer"] if label.startswith("proxy "))
     return {"seed": seed, "seconds": timings, "rows": study["rows"], "verdict": study["verdict"],
             "scaling": study["scaling"], "iterate": study["iterate"], "early_stopping": study["early_stopping"],
             "candidates": study["candidates"], "naive_samples_per_second": naive,
-            "lab_samples_per_second_cold": study["candidates"]["samples"] * 4 / timings["cold"],
-            "lab_samples_per_second_warm": study["candidates"]["samples"] * 4 / timings["warm"]}
+            "lab_samples_per_second_cold": study["candidates"]["samples"] * members / timings["cold"],
+            "lab_samples_per_second_warm": study["candidates"]["samples"] * members / timings["warm"]}
 
 
 def naive_rate(run: Path, result: Any, samples: int = 2000) -> float:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardlab.overopt.bon import BonCurve, bootstrap_band, kl_bon, per_prompt_bon
+from rewardlab.overopt.bon import BonCurve, bootstrap_band, curve_from, kl_bon, per_prompt_bon
 from rewardlab.overopt.fits import Fit, fit_bon, fit_rl
 from rewardlab.overopt.tilted import TiltedCurve, tilted_curve
 
@@ -63,9 +63,7 @@ def analyse(name: str, proxy: Sequence[Any], gold: Sequence[Any], ns: Sequence[i
             bootstrap: int = 200, seed: int = 0, betas: Sequence[float] | None = None) -> Findings:
     """Curves, fits and the observed peak of one scorer over every prompt's candidates."""
     per_p, per_g = per_prompt_bon(proxy, gold, ns)
-    bands_p, bands_g = bootstrap_band(per_p, bootstrap, seed), bootstrap_band(per_g, bootstrap, seed)
-    bon = BonCurve(ns=[int(n) for n in ns], kl=[kl_bon(n) for n in ns], proxy=per_p.mean(0).tolist(),
-                   gold=per_g.mean(0).tolist(), proxy_band=bands_p, gold_band=bands_g, n_prompts=len(proxy))
+    bon = curve_from(per_p, per_g, ns, bootstrap=bootstrap, seed=seed)
     tilted = tilted_curve(proxy, gold, betas)
     base = bon.gold[0]
     bon_fit = fit_bon(bon.d, [g - base for g in bon.gold])

@@ -20,8 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BonCurve", "bon_curve", "bon_expectation", "bon_weights", "bootstrap_band", "kl_bon", "log_spaced_ns",
-           "n_for_kl", "per_prompt_bon"]
+__all__ = [
+    "BonCurve",
+    "bon_curve",
+    "bon_expectation",
+    "bon_pick",
+    "bon_weights",
+    "bootstrap_band",
+    "curve_from",
+    "kl_bon",
+    "log_spaced_ns",
+    "n_for_kl",
+    "per_prompt_bon",
+]
 
 
 def kl_bon(n: float) -> float:
@@ -87,6 +98,13 @@ def bon_expectation(proxy: Sequence[float], gold: Sequence[float], ns: Sequence[
     return exp_p, exp_g
 
 
+def bon_pick(proxy: np.ndarray, n: int, rng: np.random.Generator) -> int:
+    """The index a best-of-n policy picks: the proxy's best of a random n-subset (ties broken at random)."""
+    subset = rng.choice(len(proxy), size=n, replace=False)
+    best = subset[proxy[subset] == proxy[subset].max()]
+    return int(rng.choice(best))
+
+
 def log_spaced_ns(big_n: int, points: int = 24) -> list[int]:
     """About ``points`` distinct integers from 1 to ``big_n``, evenly spaced in log n."""
     if big_n < 1:
@@ -133,10 +151,15 @@ def per_prompt_bon(proxy: Sequence[Sequence[float]], gold: Sequence[Sequence[flo
 def bon_curve(proxy: Sequence[Sequence[float]], gold: Sequence[Sequence[float]], ns: Sequence[int], *,
               bootstrap: int = 200, seed: int = 0) -> BonCurve:
     """Best-of-n curves averaged over prompts (each with its own N ≥ max(ns)), bootstrapped over prompts."""
-    per_p, per_g = per_prompt_bon(proxy, gold, ns)
+    return curve_from(*per_prompt_bon(proxy, gold, ns), ns, bootstrap=bootstrap, seed=seed)
+
+
+def curve_from(per_p: np.ndarray, per_g: np.ndarray, ns: Sequence[int], *, bootstrap: int = 200,
+               seed: int = 0) -> BonCurve:
+    """The curve from per-prompt expectations (:func:`per_prompt_bon`): means and bootstrap bands."""
     band_p, band_g = _bootstrap(per_p, bootstrap, seed), _bootstrap(per_g, bootstrap, seed)
     return BonCurve(ns=[int(n) for n in ns], kl=[kl_bon(n) for n in ns], proxy=per_p.mean(0).tolist(),
-                    gold=per_g.mean(0).tolist(), proxy_band=band_p, gold_band=band_g, n_prompts=len(proxy))
+                    gold=per_g.mean(0).tolist(), proxy_band=band_p, gold_band=band_g, n_prompts=len(per_p))
 
 
 def bootstrap_band(per_prompt: np.ndarray, rounds: int = 200, seed: int = 0) -> list[tuple[float, float]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rewardlab.overopt.bon import kl_bon
+from rewardlab.overopt.bon import bon_pick, kl_bon
 
 __all__ = ["EarlyStop", "early_stop", "wilson"]
 
@@ -60,12 +60,6 @@ class EarlyStop:
         return text
 
 
-def _pick(proxy: np.ndarray, gold: np.ndarray, n: int, rng: np.random.Generator) -> float:
-    subset = rng.choice(len(proxy), size=n, replace=False)
-    best = subset[proxy[subset] == proxy[subset].max()]
-    return float(gold[rng.choice(best)])
-
-
 def default_ladder(smallest: int) -> list[int]:
     """4, 16, 64, ... up to the smallest N (which is added when the last ×4 step falls well short of it)."""
     rungs = [4 ** k for k in range(1, 12) if 4 ** k <= smallest]
@@ -91,7 +85,7 @@ def early_stop(proxy: Sequence[np.ndarray], gold: Sequence[np.ndarray], budget: 
         for _ in range(per_rung):
             j = int(rng.integers(len(proxy)))
             p, g = np.asarray(proxy[j]), np.asarray(gold[j])
-            a, b = _pick(p, g, n, rng), float(g[rng.integers(len(g))])
+            a, b = float(g[bon_pick(p, n, rng)]), float(g[rng.integers(len(g))])
             wins += 1.0 if a > b else 0.5 if a == b else 0.0
         steps.append({"n": n, "labels": per_rung, "win_rate": wins / per_rung,
                       "interval": list(wilson(wins, per_rung))})

@@ -29,6 +29,7 @@ import numpy as np
 from rewardlab.data.records import Comparison
 from rewardlab.errors import ConfigError
 from rewardlab.overopt.analysis import Findings, analyse
+from rewardlab.overopt.bon import bon_pick
 from rewardlab.overopt.candidates import CandidateSet, synth_candidates
 from rewardlab.overopt.proxies import ProxyTrainConfig, train_proxies
 from rewardlab.overopt.scoring import open_scorers, score_candidates
@@ -66,9 +67,6 @@ class IterateConfig:
             raise ConfigError("iterate.rounds must be >= 0, iterate.prompts and iterate.pairs_per_prompt >= 1")
         if not 2 <= self.n_op <= self.n:
             raise ConfigError(f"iterate.n_op must be in 2..iterate.n ({self.n}), got {self.n_op}")
-
-
-Scorer = Callable[[CandidateSet], list[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -118,12 +116,6 @@ def scaling_study(train: ProxyTrainConfig, scaling: ScalingConfig, ctx: Context,
     return rows
 
 
-def _bon_pick(proxy: np.ndarray, n: int, rng: np.random.Generator) -> int:
-    subset = rng.choice(len(proxy), size=n, replace=False)
-    best = subset[proxy[subset] == proxy[subset].max()]
-    return int(rng.choice(best))
-
-
 def _label_round(label_set: CandidateSet, proxy: Sequence[np.ndarray], it: IterateConfig, annotators: Sequence[Any],
                  seed: int) -> list[Comparison]:
     from rewardlab.synth.annotators import judge_pair
@@ -135,7 +127,7 @@ def _label_round(label_set: CandidateSet, proxy: Sequence[np.ndarray], it: Itera
     for pc, scores in zip(label_set.prompts, proxy):
         assert pc.attributes is not None and pc.gold is not None
         for _ in range(it.pairs_per_prompt):
-            a, b = _bon_pick(scores, it.n_op, rng), _bon_pick(scores, min(4, pc.n), rng)
+            a, b = bon_pick(scores, it.n_op, rng), bon_pick(scores, min(4, pc.n), rng)
             if pc.responses[a] == pc.responses[b]:
                 continue
             ca = Candidate(f"{pc.prompt_id}-{a}", pc.responses[a], pc.attributes[a], pc.gold[a])

@@ -24,7 +24,7 @@ import torch
 
 from rewardlab.errors import ModelError
 
-__all__ = ["LaplaceHead", "fit_laplace"]
+__all__ = ["LaplaceHead", "fit_laplace", "pair_embeddings"]
 
 
 class LaplaceHead:
@@ -69,7 +69,8 @@ def fit_laplace(head: Any, chosen_emb: np.ndarray, rejected_emb: np.ndarray, *,
 
 
 def pair_embeddings(model: Any, pairs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings of each pair's chosen and rejected response (through the model's embedding cache)."""
+    """Embeddings of each pair's chosen and rejected response (through the model's embedding cache), at fp32
+    as the head was trained (those embeddings are already in the cache)."""
     prompts = [p.prompt for p in pairs]
     chosen = model.embed(prompts, [p.chosen for p in pairs])
     rejected = model.embed(prompts, [p.rejected for p in pairs])

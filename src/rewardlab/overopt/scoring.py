@@ -28,7 +28,7 @@ from rewardlab.errors import ModelError
 from rewardlab.models.embedding_cache import EmbeddingCache, cache_key
 from rewardlab.overopt.candidates import CandidateSet
 
-__all__ = ["SCORE_CACHE_FILE", "Scorer", "default_score_cache_dir", "directory_fingerprint", "open_scorers",
+__all__ = ["SCORE_CACHE_FILE", "CachedScorer", "default_score_cache_dir", "directory_fingerprint", "open_scorers",
            "score_candidates"]
 
 SCORE_CACHE_FILE = "scores.sqlite"
@@ -60,8 +60,9 @@ def directory_fingerprint(path: Path) -> str:
 
 
 @dataclass
-class Scorer:
-    """One reward model the lab scores with: ``score(prompts, responses)`` and how its inputs are keyed."""
+class CachedScorer:
+    """One reward model the lab scores with through the score cache: ``score(prompts, responses)`` and the
+    exact model input each pair is cached under."""
 
     name: str
     id: str
@@ -70,7 +71,7 @@ class Scorer:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _local_scorers(path: Path, precision: str, batch_size: int) -> list[Scorer]:
+def _local_scorers(path: Path, precision: str, batch_size: int) -> list[CachedScorer]:
     from rewardlab.models import load_model
     from rewardlab.models.ensemble import RewardEnsemble
     from rewardlab.models.precision import resolve_precision, scoring_device, store_bf16_weights
@@ -94,11 +95,11 @@ def _local_scorers(path: Path, precision: str, batch_size: int) -> list[Scorer]:
                   p: str = resolved) -> list[float]:
             return [float(r) for r in m.score(prompts, responses, batch_size=batch_size, precision=p)]
 
-        out.append(Scorer(name, sid, score, member.format, {"path": str(directory), "precision": resolved}))
+        out.append(CachedScorer(name, sid, score, member.format, {"path": str(directory), "precision": resolved}))
     return out
 
 
-def _remote_scorer(url: str) -> Scorer:
+def _remote_scorer(url: str) -> CachedScorer:
     from rewardlab.serve.client import RemoteScorer, ServeClient
 
     client = ServeClient(url)
@@ -110,10 +111,10 @@ def _remote_scorer(url: str) -> Scorer:
         shown = prompt if isinstance(prompt, str) else [[m.role, m.content] for m in prompt]
         return json.dumps([shown, response])
 
-    return Scorer("served", sid, lambda p, r: remote.score(p, r), text, {"url": url})
+    return CachedScorer("served", sid, lambda p, r: remote.score(p, r), text, {"url": url})
 
 
-def open_scorers(spec: str | os.PathLike[str], *, precision: str = "auto", batch_size: int = 64) -> list[Scorer]:
+def open_scorers(spec: str | os.PathLike[str], *, precision: str = "auto", batch_size: int = 64) -> list[CachedScorer]:
     """The scorers behind a model directory (one per ensemble member) or a server URL."""
     text = str(spec)
     if text.startswith(("http://", "https://")):
@@ -124,7 +125,7 @@ def open_scorers(spec: str | os.PathLike[str], *, precision: str = "auto", batch
     return _local_scorers(path, precision, batch_size)
 
 
-def score_candidates(scorer: Scorer, candidates: CandidateSet, cache_dir: Path | None,
+def score_candidates(scorer: CachedScorer, candidates: CandidateSet, cache_dir: Path | None,
                      progress: Callable[[int], Any] | None = None,
                      chunk: int = 512) -> tuple[list[np.ndarray], dict[str, int]]:
     """Per prompt, the scorer's score of each of its N samples (aligned with ``responses``), and counts.

@@ -26,9 +26,9 @@ from rewardlab.overopt.candidates import CandidateSet, load_candidates, synth_ca
 from rewardlab.overopt.config import OverOptConfig
 from rewardlab.overopt.early_stop import early_stop
 from rewardlab.overopt.experiments import Context, iterated_updates, scaling_study
-from rewardlab.overopt.laplace import fit_laplace
+from rewardlab.overopt.laplace import fit_laplace, pair_embeddings
 from rewardlab.overopt.proxies import member_pairs, train_proxies, training_pairs
-from rewardlab.overopt.scoring import Scorer, open_scorers, score_candidates
+from rewardlab.overopt.scoring import CachedScorer, open_scorers, score_candidates
 from rewardlab.overopt.tilted import default_betas
 
 __all__ = ["OVEROPT_FILE", "StudyResult", "run_study"]
@@ -74,7 +74,7 @@ def _candidates(cfg: OverOptConfig) -> CandidateSet:
 
 
 def _gold(cfg: OverOptConfig, cands: CandidateSet, log: Callable[[str], Any],
-          score: Callable[[Scorer, str], list[np.ndarray]]) -> list[np.ndarray]:
+          score: Callable[[CachedScorer, str], list[np.ndarray]]) -> list[np.ndarray]:
     if cfg.gold in ("synth", "file"):
         if not cands.has_gold:
             where = "the synthetic world" if cfg.candidates == "synth" else f"{cands.source} (a 'gold' on every row)"
@@ -88,7 +88,7 @@ def _gold(cfg: OverOptConfig, cands: CandidateSet, log: Callable[[str], Any],
     return score(scorers[0], "gold")
 
 
-def _proxy_scorers(cfg: OverOptConfig, out: Path | None, log: Callable[[str], Any]) -> list[Scorer]:
+def _proxy_scorers(cfg: OverOptConfig, out: Path | None, log: Callable[[str], Any]) -> list[CachedScorer]:
     if cfg.proxy is not None:
         return open_scorers(cfg.proxy, precision=cfg.precision, batch_size=cfg.batch_size)
     assert out is not None
@@ -126,10 +126,7 @@ def _laplace_scores(cfg: OverOptConfig, out: Path | None, cands: CandidateSet,
     model = EmbeddingRewardModel.from_pretrained(out / rundir.PROXY / "member-0")
     precision = resolve_precision(cfg.precision, model.embedder.device)
     pairs = member_pairs(cfg.train, training_pairs(cfg.train), 0)
-    prompts = [p.prompt for p in pairs]
-    # fp32, as the head was trained (those embeddings are in the cache); the candidates at the scoring precision
-    chosen = model.embed(prompts, [p.chosen for p in pairs])
-    rejected = model.embed(prompts, [p.rejected for p in pairs])
+    chosen, rejected = pair_embeddings(model, pairs)  # the candidates below: at the scoring precision
     posterior = fit_laplace(model.head, chosen, rejected, prior_precision=cfg.laplace_prior)
     out_scores = []
     for pc in cands.prompts:
@@ -158,7 +155,7 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
     cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else None
     scoring: dict[str, Any] = {"per_scorer": {}}
 
-    def score(scorer: Scorer, label: str) -> list[np.ndarray]:
+    def score(scorer: CachedScorer, label: str) -> list[np.ndarray]:
         started = time.perf_counter()
         with tqdm(total=cands.distinct(), desc=f"score {label}", unit="input", disable=not progress,
                   leave=False) as bar:

@@ -210,6 +210,15 @@ def _check_run(path: Path, meta: dict[str, Any], fingerprint: str, config: dict[
                           "or start a new run directory")
 
 
+def _refuse_pickle(path: Path) -> None:
+    """A checkpoint written by an older rewardlab as a pickle is refused, never loaded."""
+    if (path / LEGACY_FILE).exists() and not (path / TENSORS_FILE).exists():
+        raise CheckpointError(
+            f"checkpoint {path} holds a pickled {LEGACY_FILE} (written by an older rewardlab); pickles are never "
+            "loaded because they can run code. Train the run again with --overwrite"
+        )
+
+
 def check_compatible(
     root: Path, fingerprint: str, *, config: dict[str, Any] | None = None, train_hash: str | None = None
 ) -> None:
@@ -219,11 +228,7 @@ def check_compatible(
     :func:`load_latest` to skip. A pickled ``state.pt`` is refused here too.
     """
     for path in reversed(checkpoint_dirs(root)):
-        if (path / LEGACY_FILE).exists() and not (path / TENSORS_FILE).exists():
-            raise CheckpointError(
-                f"checkpoint {path} holds a pickled {LEGACY_FILE} (written by an older rewardlab); pickles are never "
-                "loaded because they can run code. Train the run again with --overwrite"
-            )
+        _refuse_pickle(path)
         try:
             meta = _read_meta(path)
         except _Damaged:
@@ -246,11 +251,7 @@ def load_latest(
         return None
     problems = []
     for path in reversed(found):
-        if (path / LEGACY_FILE).exists() and not (path / TENSORS_FILE).exists():
-            raise CheckpointError(
-                f"checkpoint {path} holds a pickled {LEGACY_FILE} (written by an older rewardlab); pickles are never "
-                "loaded because they can run code. Train the run again with --overwrite"
-            )
+        _refuse_pickle(path)
         try:
             meta = _read_meta(path)
             _check_run(path, meta, fingerprint, config, train_hash)
