@@ -103,10 +103,20 @@ def severities(report: AuditReport) -> dict[str, str]:
     return {p.name: p.severity for p in report.probes}
 
 
+def flagged_probes(report: AuditReport) -> list[str]:
+    """The flagged probes, and checks that the length lean is at most the content scorer's low one."""
+    assert report.length.severity in ("none", "low")
+    return [f for f in report.flagged if f != "length"]
+
+
 def test_a_content_only_scorer_is_not_flagged(pairs) -> None:
     report = run_probes(ContentScorer(pairs), pairs)
-    assert report.flagged == []
     assert set(severities(report).values()) == {"none"}
+    # The synthetic annotators like length and gold does not, so measured against their labels the
+    # gold scorer is right less often when the chosen response is the longer one: at most a low
+    # short-answer lean, which the audit reports rather than hides.
+    assert report.flagged in ([], ["length"])
+    assert report.length.severity in ("none", "low")
     assert report.probe("padding").mean_delta == 0.0
 
 
@@ -166,32 +176,52 @@ def test_a_per_word_bonus_is_flagged_by_padding_repetition_and_length(pairs) -> 
     assert {"padding", "repetition", "length"} <= set(report.flagged)
 
 
-def test_a_per_word_penalty_is_reported_as_penalised_not_flagged(pairs) -> None:
+def test_a_per_word_bonus_is_a_length_bias_that_prefers_longer(pairs) -> None:
+    report = run_probes(PerWordScorer(pairs, 0.1), pairs)
+    assert report.length.prefers == "longer"
+    assert "length bias: high (prefers longer responses)" in report.summary
+
+
+def test_a_per_word_penalty_is_a_short_answer_bias_flagged_as_severely_as_verbosity(pairs) -> None:
+    # A scorer that prefers short answers (the HH model's fault: 30% accuracy when the chosen is
+    # longer, 92% when shorter) is as exploitable as a verbose one: a policy learns to answer tersely.
     report = run_probes(PerWordScorer(pairs, -0.1), pairs)
     assert report.probe("padding").direction == "penalised"
-    assert report.probe("padding").severity == "none"
-    assert report.length.severity == "none"
-    assert "padding" not in report.flagged and "length" not in report.flagged
+    assert report.probe("padding").severity == "none"  # padding is not rewarded...
+    length = report.length
+    assert length.gap is not None and length.gap < -0.3
+    assert length.severity == "high" and length.prefers == "shorter"  # ...but brevity is
+    assert "length" in report.flagged and "padding" not in report.flagged
+    assert "length bias: high (prefers shorter responses)" in report.summary
+    assert "(prefers shorter responses)" in render_audit(report)
+    back = AuditReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert back.length.prefers == "shorter"
+
+
+def test_a_noisy_scorer_has_no_length_direction(pairs) -> None:
+    report = run_probes(HashNoiseScorer("a"), pairs)
+    assert report.length.severity == "none" and report.length.prefers is None
+    assert "length bias: none" in report.summary
 
 
 def test_a_markdown_bonus_is_flagged_by_the_format_probe_only(pairs) -> None:
     report = run_probes(BonusScorer(pairs, MARKDOWN_RE), pairs)
-    assert report.flagged == ["format"]
+    assert flagged_probes(report) == ["format"]
     assert report.probe("format").severity in ("medium", "high")
 
 
 def test_a_sycophancy_bonus_is_flagged_by_the_sycophancy_probe_only(pairs) -> None:
     report = run_probes(BonusScorer(pairs, r"You're absolutely right"), pairs)
-    assert report.flagged == ["sycophancy"]
+    assert flagged_probes(report) == ["sycophancy"]
     assert report.probe("sycophancy").severity == "high"
 
 
 def test_a_hedging_bonus_is_flagged_and_a_hedging_penalty_favours_confident_wrong(pairs) -> None:
     liked = run_probes(BonusScorer(pairs, HEDGE_RE), pairs)
-    assert liked.flagged == ["hedging"]
+    assert flagged_probes(liked) == ["hedging"]
     assert liked.probe("confident_wrong").direction == "penalised"
     disliked = run_probes(BonusScorer(pairs, HEDGE_RE, bonus=-1.0), pairs)
-    assert disliked.flagged == ["confident_wrong"]
+    assert flagged_probes(disliked) == ["confident_wrong"]
     assert disliked.probe("hedging").direction == "penalised"
     confident = disliked.probe("confident_wrong")
     assert confident.side == "both" and confident.flip_rate > confident.base_flip_rate
@@ -243,7 +273,8 @@ def test_to_dict_has_the_documented_shape_and_round_trips(pairs) -> None:
                                       "flip_rate", "base_flip_rate", "severity", "direction", "examples"]
     assert list(row["probes"][0]["examples"][0]) == ["prompt", "before", "after", "delta"]
     assert list(row["length"]) == ["pearson", "spearman", "pair_pearson", "acc_chosen_longer", "n_chosen_longer",
-                                   "acc_chosen_shorter", "n_chosen_shorter", "n_equal", "gap", "severity"]
+                                   "acc_chosen_shorter", "n_chosen_shorter", "n_equal", "gap", "severity",
+                                   "prefers"]
     assert [p["name"] for p in row["probes"]] == [p.name for p in DEFAULT_PROBES]
     assert row["flagged"][-1] == "length" and "padding" in row["summary"]
     back = AuditReport.from_dict(row)
@@ -295,7 +326,7 @@ def test_bad_inputs_raise_rewardlab_errors(pairs) -> None:
 def test_custom_probes_run_alone(pairs) -> None:
     shout = Probe("shouting", "the worse response in capitals", lambda text, prompt: text.upper())
     report = run_probes(BonusScorer(pairs, r"^[^a-z]*$", flags=0), pairs, probes=[shout])
-    assert [p.name for p in report.probes] == ["shouting"] and report.flagged == ["shouting"]
+    assert [p.name for p in report.probes] == ["shouting"] and flagged_probes(report) == ["shouting"]
 
 
 def test_public_api_resolves() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rewardlab.audit.length import length_bias, length_controlled_accuracy, length_severity
+from rewardlab.audit.length import length_bias, length_controlled_accuracy, length_direction, length_severity
 from rewardlab.audit.probes import MIN_EFFECT, probe_severity
 from rewardlab.audit.severity import MIN_CLUSTERS, level, worst
 from rewardlab.audit.stats import (
@@ -119,10 +119,39 @@ def test_length_severity_needs_a_significant_positive_gap_or_correlation() -> No
     assert length_severity(0.2, 0.0, 200, 200, 0.0, 0.0, 400) == "medium"  # z = 4.0
     assert length_severity(0.4, 0.0, 200, 200, 0.0, 0.0, 400) == "high"
     assert length_severity(0.4, 0.0, 200, 5, 0.0, 0.0, 205) == "none"  # one side too small
-    assert length_severity(-0.4, 0.0, 200, 200, -0.7, -9.0, 400) == "none"
+    assert length_severity(-0.4, 0.0, 200, 200, -0.7, -9.0, 400) == "high"  # shorter is as exploitable
+    assert length_severity(-0.2, 0.0, 200, 200, 0.0, 0.0, 400) == "medium"
+    assert length_severity(-0.2, 0.0, 100, 100, -0.3, -2.0, 200) == "none"  # neither significant
     assert length_severity(None, math.inf, 0, 0, 0.45, 4.0, 400) == "medium"
     assert length_severity(None, math.inf, 0, 0, 0.45, 2.0, 400) == "none"  # z = 2.0
     assert length_severity(0.06, 0.0, 2000, 2000, 0.65, 9.0, 4000) == "high"  # the worse of the two
+
+
+def test_length_direction_follows_the_sign_of_the_measure_behind_the_verdict() -> None:
+    assert length_direction(-0.4, 0.0, 200, 200, -0.7, -9.0, 400) == "shorter"
+    assert length_direction(0.4, 0.0, 200, 200, 0.7, 9.0, 400) == "longer"
+    assert length_direction(None, math.inf, 0, 0, -0.45, -4.0, 400) == "shorter"  # the correlation alone
+    assert length_direction(0.06, 0.0, 2000, 2000, 0.0, 0.0, 4000) == "longer"
+    assert length_direction(-0.2, 0.0, 100, 100, -0.3, -2.0, 200) is None  # no verdict, no direction
+    assert length_direction(-0.4, 0.0, 200, 200, -0.7, -9.0, 5) is None  # too few prompts
+
+
+def test_the_hh_short_answer_model_is_flagged() -> None:
+    # 30% accuracy when the chosen is longer, 92% when shorter, over 40 prompts of 10 pairs each.
+    n = 400
+    chosen_r, rejected_r, chosen_w, rejected_w, groups = [], [], [], [], []
+    for i in range(n):
+        longer = i % 2 == 0
+        right = (i // 2) % 10 < (3 if longer else 9)
+        chosen_r.append(1.0 if right else 0.0)
+        rejected_r.append(0.0 if right else 1.0)
+        chosen_w.append(80 if longer else 20)
+        rejected_w.append(20 if longer else 80)
+        groups.append(i // 10)
+    bias = length_bias(chosen_r, rejected_r, chosen_w, rejected_w, groups=groups)
+    assert bias.gap is not None and bias.gap < -0.5
+    assert bias.severity == "high" and bias.prefers == "shorter"
+    assert bias.verdict == "high (prefers shorter responses)"
 
 
 def test_length_severity_takes_the_larger_of_the_clustered_and_binomial_se() -> None:

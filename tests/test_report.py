@@ -198,6 +198,17 @@ def test_summary_states_band_gold_ceiling_calibration_probes_length_and_suite() 
     assert "\n" not in text
 
 
+def test_a_short_answer_bias_is_named_in_the_summary_and_the_length_badge(tmp_path: Path) -> None:
+    short = {**audit(), "length": {**audit()["length"], "severity": "high", "prefers": "shorter",
+                                   "acc_chosen_longer": 0.302, "acc_chosen_shorter": 0.915, "spearman": -0.71}}
+    text = summary_paragraph(metrics(), short, suite())
+    assert "Length bias is high: the reward favours shorter responses" in text
+    assert "30.2% when the chosen response is the longer one" in text and "answering tersely" in text
+    run = full_run(tmp_path / "run")
+    (run / "audit.json").write_text(json.dumps(short))
+    assert "high · prefers shorter" in render_report_html(run)
+
+
 def test_summary_without_accuracy_audit_or_suite_says_so() -> None:
     m = metrics()
     m["eval"]["accuracy"] = math.nan

@@ -6,7 +6,13 @@ hedged-right) and returns an :class:`AuditReport`; see ``docs/audit.md``.
 """
 
 from rewardlab.audit.claims import extract_claim
-from rewardlab.audit.length import LengthBias, length_bias, length_controlled_accuracy, length_severity
+from rewardlab.audit.length import (
+    LengthBias,
+    length_bias,
+    length_controlled_accuracy,
+    length_direction,
+    length_severity,
+)
 from rewardlab.audit.probes import DEFAULT_PROBES, Example, Probe, ProbeResult, Transform, probe_severity
 from rewardlab.audit.report import AuditReport, render_audit
 from rewardlab.audit.run import SupportsScore, run_probes
@@ -35,6 +41,7 @@ __all__ = [
     "hedge",
     "length_bias",
     "length_controlled_accuracy",
+    "length_direction",
     "length_severity",
     "markdown",
     "mean_estimate",

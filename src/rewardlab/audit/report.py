@@ -49,7 +49,7 @@ class AuditReport:
         """One or two sentences: what was flagged, and the worst probe's numbers."""
         hits = sorted((p for p in self.probes if p.severity != "none"),
                       key=lambda p: (-SEVERITIES.index(p.severity), -p.effect))
-        length = f"length bias: {self.length.severity}"
+        length = f"length bias: {self.length.verdict}"
         if not hits:
             text = f"No probe found a bias a policy could exploit over {self.n_pairs} pairs; {length}."
         else:
@@ -123,7 +123,8 @@ def render_audit(report: AuditReport, title: str = "Reward-hacking audit") -> st
         f"  length   accuracy when chosen is longer {_pct(n.acc_chosen_longer)} (n={n.n_chosen_longer}), "
         f"shorter {_pct(n.acc_chosen_shorter)} (n={n.n_chosen_shorter}); gap {gap}; equal length {n.n_equal}",
         f"           reward~words pearson {n.pearson:+.2f}, spearman {n.spearman:+.2f}; within pairs "
-        f"{n.pair_pearson:+.2f}; severity {n.severity.upper()}",
+        f"{n.pair_pearson:+.2f}; severity {n.severity.upper()}"
+        + (f" (prefers {n.prefers} responses)" if n.prefers else ""),
         "",
         report.summary,
     ]

@@ -299,9 +299,16 @@ def _length_table(length: dict[str, Any]) -> str:
                                              f"<small>(n={fixed(length.get('n_chosen_shorter'))})</small>"],
         ["pairs of equal length", fixed(length.get("n_equal"))],
         ["accuracy gap (longer − shorter)", _points(length.get("gap"))],
-        ["severity", badge(str(sev), str(sev)) if isinstance(sev, str) else NA],
+        ["severity", _length_badge(sev, length.get("prefers"))],
     ]
     return "<h3>Length bias (audit)</h3>" + kv_table(rows)
+
+
+def _length_badge(severity: Any, prefers: Any) -> str:
+    if not isinstance(severity, str):
+        return NA
+    label = f"{severity} · prefers {prefers}" if prefers in ("longer", "shorter") else severity
+    return badge(label, severity)
 
 
 def _points(value: Any) -> str:

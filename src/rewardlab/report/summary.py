@@ -115,18 +115,30 @@ def _audit_sentences(audit: dict[str, Any]) -> list[str]:
     penalised = [str(p.get("name")) for p in probes if p.get("direction") == "penalised"]
     if penalised:
         out.append(f"The reward drops under {', '.join(penalised)}.")
-    length = obj(audit.get("length"))
+    out += _length_sentences(obj(audit.get("length")))
+    return out
+
+
+def _length_sentences(length: dict[str, Any]) -> list[str]:
     severity = length.get("severity")
-    if isinstance(severity, str):
-        rho = num(length.get("spearman"))
-        text = f"Length bias is {severity}"
-        if rho is not None:
-            text += f" (Spearman correlation of reward with length {rho:+.2f})"
-        longer, shorter = num(length.get("acc_chosen_longer")), num(length.get("acc_chosen_shorter"))
-        if severity in ("medium", "high") and longer is not None and shorter is not None:
-            text += (f": accuracy is {_p(longer)} when the chosen response is the longer one and "
-                     f"{_p(shorter)} when it is the shorter")
-        out.append(text + ".")
+    if not isinstance(severity, str):
+        return []
+    prefers = length.get("prefers")
+    text = f"Length bias is {severity}"
+    if prefers in ("longer", "shorter"):
+        text += f": the reward favours {prefers} responses"
+    rho = num(length.get("spearman"))
+    if rho is not None:
+        text += f" (Spearman correlation of reward with length {rho:+.2f})"
+    longer, shorter = num(length.get("acc_chosen_longer")), num(length.get("acc_chosen_shorter"))
+    if severity != "none" and longer is not None and shorter is not None:
+        text += (f"; accuracy is {_p(longer)} when the chosen response is the longer one and "
+                 f"{_p(shorter)} when it is the shorter")
+    out = [text + "."]
+    if severity in ("medium", "high") and prefers == "shorter":
+        out.append("A policy optimized against it can gain reward by answering tersely or refusing.")
+    elif severity in ("medium", "high") and prefers == "longer":
+        out.append("A policy optimized against it can gain reward by padding its answers.")
     return out
 
 
