@@ -209,6 +209,23 @@ def test_a_short_answer_bias_is_named_in_the_summary_and_the_length_badge(tmp_pa
     assert "high · prefers shorter" in render_report_html(run)
 
 
+def test_an_uncertain_or_inverted_verdict_is_shown_with_its_interval(tmp_path: Path) -> None:
+    m = metrics()
+    m["eval"].update(accuracy=0.742, n_pairs=300, verdict="uncertain", accuracy_ci95=[0.69, 0.79])
+    text = summary_paragraph(m, audit(), suite())
+    assert "(95% CI 69.0–79.0%)" in text and "between the weak and solid bands: 300 pairs are too few" in text
+    run = full_run(tmp_path / "run")
+    (run / "metrics.json").write_text(json.dumps(m))
+    page = render_report_html(run)
+    assert 'class="headline verdict-uncertain"' in page and "between weak and solid: too few pairs to tell" in page
+    assert "95% CI 69.0–79.0%" in page
+    m["eval"].update(accuracy=0.368, verdict="inverted", accuracy_ci95=[0.32, 0.42])
+    assert "the model is inverted, it prefers the rejected responses" in summary_paragraph(m, None, None)
+    (run / "metrics.json").write_text(json.dumps(m))
+    page = render_report_html(run)
+    assert 'class="headline verdict-inverted"' in page and "INVERTED" in page
+
+
 def test_summary_without_accuracy_audit_or_suite_says_so() -> None:
     m = metrics()
     m["eval"]["accuracy"] = math.nan

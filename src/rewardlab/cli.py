@@ -110,11 +110,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("-------")
     if report is not None:
         ceiling = report.noise_ceiling or {}
+        low, high = report.accuracy_ci95 or (float("nan"), float("nan"))
         print(f"  held-out accuracy vs annotators {100 * report.accuracy:.1f}% "
+              f"[95% CI {100 * low:.1f}–{100 * high:.1f}] "
               f"(their noise ceiling {100 * ceiling.get('bayes_accuracy', float('nan')):.1f}%) -> "
-              f"{report.verdict}")
+              f"{report.verdict_text or report.verdict}")
         if report.gold:
-            print(f"  accuracy vs the gold order     {100 * report.gold['accuracy']:.1f}%")
+            g_low, g_high = report.gold.get("ci95", (float("nan"), float("nan")))
+            print(f"  accuracy vs the gold order     {100 * report.gold['accuracy']:.1f}% "
+                  f"[95% CI {100 * g_low:.1f}–{100 * g_high:.1f}]")
         print(f"  ECE                            {report.ece:.3f} (after temperature {report.ece_calibrated:.3f})")
     if outcome.audit is not None:
         flagged = ", ".join(outcome.audit.flagged) or "none"

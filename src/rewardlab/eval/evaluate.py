@@ -23,7 +23,7 @@ from rewardlab.eval.calibration import (
     temperature_bound,
 )
 from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
-from rewardlab.eval.verdict import verdict
+from rewardlab.eval.verdict import judge
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.scoring import DistinctInputs
 
@@ -40,7 +40,7 @@ class EvalReport:
     n_data_ties: int
     accuracy: float
     model_ties: int
-    verdict: str
+    verdict: str  # a band, "uncertain" (the interval straddles bands) or "inverted" (significantly < 50%)
     reward: dict[str, float]
     ece: float
     ece_calibrated: float
@@ -53,6 +53,8 @@ class EvalReport:
     by_strength: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_margin: dict[str, dict[str, Any]] = field(default_factory=dict)
     reliability: list[dict[str, float]] = field(default_factory=list)
+    accuracy_ci95: tuple[float, float] | None = None  # 95% interval, clustered by prompt
+    verdict_text: str = ""  # the verdict as a phrase: "solid", "between usable and solid: too few pairs to tell"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +92,8 @@ def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport
     if not judged:
         raise DataError("no non-tie pairs to evaluate")
     summary = accuracy_summary(pairs)
+    low, high = summary["ci95"]
+    judged_as = judge(summary["accuracy"], low, high)
     raw, calibrated, temperature = _cross_fitted_diffs(judged, seed)
     ece_raw = expected_calibration_error(raw, ECE_BINS)
     ece_calibrated = expected_calibration_error(calibrated, ECE_BINS)
@@ -104,7 +108,9 @@ def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport
         n_data_ties=len(pairs) - len(judged),
         accuracy=summary["accuracy"],
         model_ties=summary["model_ties"],
-        verdict=verdict(summary["accuracy"]),
+        verdict=judged_as.name,
+        accuracy_ci95=(low, high),
+        verdict_text=judged_as.text,
         reward=reward_stats(judged),
         ece=ece_raw,
         ece_calibrated=ece_calibrated,

@@ -2,7 +2,8 @@
 
 Accuracy counts a pair right only when ``r_c > r_r``; an exact model tie is wrong and also
 counted separately. Pairs labelled as ties in the data have no right answer and are left
-out of accuracy (their number is reported).
+out of accuracy (their number is reported). Every accuracy comes with its 95% interval
+(``ci95``, :func:`~rewardlab.eval.verdict.accuracy_interval`, clustered by prompt).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardlab.data.records import Comparison
+from rewardlab.eval.verdict import accuracy_interval
 
 __all__ = ["ScoredPair", "accuracy_summary", "by_bucket", "gold_accuracy", "reward_stats"]
 
@@ -35,21 +37,25 @@ def accuracy_summary(pairs: Sequence[ScoredPair]) -> dict[str, Any]:
     """``{n, accuracy, model_ties}`` over non-tie pairs (``accuracy`` is NaN when there are none)."""
     judged = [p for p in pairs if not p.record.tie]
     n = len(judged)
-    right = sum(1 for p in judged if p.diff > 0)
+    outcomes = [1.0 if p.diff > 0 else 0.0 for p in judged]
     ties = sum(1 for p in judged if p.diff == 0)
-    return {"n": n, "accuracy": right / n if n else float("nan"), "model_ties": ties}
+    low, high = accuracy_interval(outcomes, [p.record.group for p in judged])
+    return {"n": n, "accuracy": sum(outcomes) / n if n else float("nan"), "ci95": [low, high], "model_ties": ties}
 
 
 def gold_accuracy(pairs: Sequence[ScoredPair]) -> dict[str, Any]:
     """Agreement with the gold order where the data has gold utilities (equal gold left out)."""
-    right = n = 0
+    outcomes: list[float] = []
+    groups = []
     for p in pairs:
         gc, gr = p.record.gold_chosen, p.record.gold_rejected
         if gc is None or gr is None or gc == gr:
             continue
-        n += 1
-        right += int((p.diff > 0) == (gc > gr) and p.diff != 0)
-    return {"n": n, "accuracy": right / n if n else float("nan")}
+        outcomes.append(float((p.diff > 0) == (gc > gr) and p.diff != 0))
+        groups.append(p.record.group)
+    n = len(outcomes)
+    low, high = accuracy_interval(outcomes, groups)
+    return {"n": n, "accuracy": sum(outcomes) / n if n else float("nan"), "ci95": [low, high]}
 
 
 def by_bucket(pairs: Sequence[ScoredPair], key: str) -> dict[str, dict[str, Any]]:
@@ -80,6 +86,7 @@ def by_bucket(pairs: Sequence[ScoredPair], key: str) -> dict[str, dict[str, Any]
         gold = gold_accuracy(groups[label])
         if gold["n"]:
             summary["gold_accuracy"] = gold["accuracy"]
+            summary["gold_ci95"] = gold["ci95"]
         out[label] = summary
     return out
 

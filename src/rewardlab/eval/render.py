@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rewardlab.eval.evaluate import EvalReport
+from rewardlab.eval.verdict import BANDS
+
+BAND_NAMES = {name for _, name in BANDS}
 
 __all__ = ["render_report"]
 
@@ -15,17 +18,25 @@ def _pct(x: float | None) -> str:
     return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
 
 
+def _ci(ci: Any) -> str:
+    """``[72.1, 77.9]``: a 95% interval in percent, or blanks when there is none."""
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return " " * 12
+    return f"[{100 * ci[0]:4.1f}, {100 * ci[1]:5.1f}]"
+
+
 def _table(title: str, rows: dict[str, dict[str, Any]], gold: bool) -> list[str]:
     if not rows:
         return []
     width = max(len(title), *(len(k) for k in rows))
-    head = f"  {title:<{width}}  {'pairs':>6}  {'acc':>6}" + (f"  {'gold acc':>8}" if gold else "")
+    head = f"  {title:<{width}}  {'pairs':>6}  {'acc':>6}  {'95% CI':^12}" + (
+        f"  {'gold acc':>8}  {'95% CI':^12}" if gold else "")
     lines = [head]
     for name, r in rows.items():
-        line = f"  {name:<{width}}  {r['n']:>6}  {_pct(r['accuracy']):>6}"
+        line = f"  {name:<{width}}  {r['n']:>6}  {_pct(r['accuracy']):>6}  {_ci(r.get('ci95'))}"
         if gold:
-            line += f"  {_pct(r.get('gold_accuracy')):>8}"
-        lines.append(line)
+            line += f"  {_pct(r.get('gold_accuracy')):>8}  {_ci(r.get('gold_ci95'))}"
+        lines.append(line.rstrip())
     return [*lines, ""]
 
 
@@ -48,8 +59,9 @@ def render_report(report: EvalReport, title: str = "Held-out evaluation",
                   skipped: Mapping[str, int] | None = None) -> str:
     """A compact, aligned summary: verdict first, then breakdowns; ``skipped`` rows of the data by reason."""
     lines = [title, "=" * len(title)]
-    lines.append(f"  accuracy vs labels   {_pct(report.accuracy)}   ({report.n_pairs} pairs; verdict: "
-                 f"{report.verdict.upper()})")
+    verdict = report.verdict_text or report.verdict
+    lines.append(f"  accuracy vs labels   {_pct(report.accuracy)}   95% CI {_ci(report.accuracy_ci95)}  "
+                 f"({report.n_pairs} pairs; verdict: {verdict.upper() if verdict in BAND_NAMES else verdict})")
     if skipped:
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
         lines.append(f"  rows skipped         {sum(skipped.values()):6d}   (not evaluated: {reasons})")
@@ -58,8 +70,8 @@ def render_report(report: EvalReport, title: str = "Held-out evaluation",
         lines.append(f"  label noise ceiling  {_pct(c['bayes_accuracy'])}   (best expected accuracy against "
                      f"these labels; labels agree with gold {_pct(c['label_gold_agreement']).strip()})")
     if report.gold:
-        lines.append(f"  accuracy vs gold     {_pct(report.gold['accuracy'])}   ({report.gold['n']} pairs with "
-                     "distinct gold utility)")
+        lines.append(f"  accuracy vs gold     {_pct(report.gold['accuracy'])}   95% CI {_ci(report.gold.get('ci95'))}  "
+                     f"({report.gold['n']} pairs with distinct gold utility)")
     lines.append(calibration_line(report))
     r = report.reward
     lines.append(f"  reward chosen        {r['chosen_mean']:+.3f} ± {r['chosen_std']:.3f}   "
@@ -71,5 +83,6 @@ def render_report(report: EvalReport, title: str = "Held-out evaluation",
     lines += _table("subset", report.by_subset, gold)
     lines += _table("strength", report.by_strength, gold)
     lines += _table("margin", report.by_margin, gold)
-    lines.append("Bands: <65% risky, 65-70% weak, >=70% usable, >=75% solid, >=80% excellent.")
+    lines.append("Bands: <65% risky, 65-70% weak, >=70% usable, >=75% solid, >=80% excellent; a band is given only "
+                 "when the 95% CI (clustered by prompt) lies inside it, and a CI wholly below 50% is 'inverted'.")
     return "\n".join(lines)

@@ -61,7 +61,9 @@ h3{font-size:14px;margin:18px 0 8px;color:var(--muted);text-transform:uppercase;
 .headline{display:grid;grid-template-columns:minmax(220px,300px) 1fr;gap:8px 36px;align-items:center;
 border-left:8px solid var(--vc,var(--none))}
 .verdict-risky{--vc:var(--risky)}.verdict-weak{--vc:var(--weak)}.verdict-usable{--vc:var(--usable)}
-.verdict-solid{--vc:var(--solid)}.verdict-excellent{--vc:var(--excellent)}
+.verdict-solid{--vc:var(--solid)}.verdict-excellent{--vc:var(--excellent)}.verdict-inverted{--vc:var(--risky)}
+.verdict-uncertain{--vc:var(--none)}
+.ci{color:var(--muted);font-size:13.5px;white-space:nowrap}
 .kicker{font-size:12.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-weight:600}
 .big{font-size:56px;font-weight:700;line-height:1.05;color:var(--vc,var(--fg));letter-spacing:-.02em;margin:4px 0 8px}
 .verdict-line .badge{font-size:14px;padding:4px 12px}
@@ -92,11 +94,12 @@ border-right:2px solid #fff}
 .key-ceiling i{border-left:3px dashed #6e7781}
 .badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;font-weight:650;letter-spacing:.03em;
 white-space:nowrap;border:1px solid transparent;line-height:1.5}
-.badge-risky,.badge-high,.badge-fail{background:#ffebe9;color:#a40e26;border-color:#ffcecb}
+.badge-risky,.badge-high,.badge-fail,.badge-inverted{background:#ffebe9;color:#a40e26;border-color:#ffcecb}
 .badge-weak,.badge-medium{background:#fff1e5;color:#953800;border-color:#ffd8b5}
 .badge-usable,.badge-low{background:#fff8c5;color:#7d4e00;border-color:#f5e0a0}
 .badge-solid,.badge-pass,.badge-none{background:#dafbe1;color:#116329;border-color:#aceebb}
 .badge-excellent{background:#d5f4f4;color:#0b5557;border-color:#a7e3e3}
+.badge-uncertain{background:#eef1f4;color:#424a53;border-color:#d0d7de}
 .badge-tag{background:#eef1f4;color:#424a53;font-weight:500;text-transform:none}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:18px 28px;align-items:start}
 .grid.three{grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr))}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlab.eval.verdict import BANDS
+from rewardlab.eval.verdict import BANDS, INVERTED, UNCERTAIN, verdict
 from rewardlab.report.axes import PALETTE
 from rewardlab.report.markup import (
     NA,
@@ -27,7 +27,14 @@ from rewardlab.report.markup import (
     table,
     unavailable,
 )
-from rewardlab.report.summary import band_range, calibration_phrase, flagged_probes, verdict_of
+from rewardlab.report.summary import (
+    accuracy_ci,
+    band_range,
+    calibration_phrase,
+    ci_text,
+    flagged_probes,
+    verdict_of,
+)
 from rewardlab.report.svg import Series, histogram, line_chart, reliability_diagram, scatter, stride
 
 __all__ = [
@@ -72,6 +79,21 @@ def _ladder(acc: float | None, gold: float | None, ceiling: float | None) -> str
             f'<div class="ladder-ticks">{ticks}</div><div class="ladder-keys">{"".join(reversed(keys))}</div>')
 
 
+def _verdict_html(ev: dict[str, Any], band: str | None) -> str:
+    """The band's badge and range, or "uncertain"/"inverted" with what they mean, then the 95% interval."""
+    if band is None:
+        return badge("NO VERDICT", "none")
+    ci = accuracy_ci(ev)
+    if band == UNCERTAIN and ci is not None:
+        what = f"between {verdict(ci[0])} and {verdict(ci[1])}: too few pairs to tell"
+    elif band == INVERTED:
+        what = "the model prefers the rejected responses"
+    else:
+        what = f"{band_range(band)} band"
+    interval = f'<div class="ci">{esc(ci_text(ci))} (clustered by prompt)</div>' if ci else ""
+    return f'{badge(band.upper(), band)} <span class="band-range">{esc(what)}</span>{interval}'
+
+
 def _tile(label: str, value: str, note: str = "") -> str:
     sub = f'<div class="tile-note">{note}</div>' if note else ""
     return (f'<div class="tile"><div class="tile-label">{esc(label)}</div><div class="tile-value">{value}</div>'
@@ -110,11 +132,12 @@ def headline_section(metrics: dict[str, Any], audit: dict[str, Any] | None, suit
     ceiling = obj(ev.get("noise_ceiling"))
     bayes = num(ceiling.get("bayes_accuracy"))
     big = pct(acc) if acc is not None else "n/a"
-    verdict_html = (f'{badge(band.upper(), band)} <span class="band-range">{esc(band_range(band))} band</span>'
-                    if band else badge("NO VERDICT", "none"))
+    verdict_html = _verdict_html(ev, band)
     tiles = []
     if gold is not None:
-        tiles.append(_tile("Accuracy vs gold", pct(gold), f"{int(num(gold_stats.get('n')) or 0):,} pairs with gold"))
+        gold_ci = ci_text(accuracy_ci(gold_stats))
+        tiles.append(_tile("Accuracy vs gold", pct(gold), f"{int(num(gold_stats.get('n')) or 0):,} pairs with gold"
+                           + (f"; {esc(gold_ci)}" if gold_ci else "")))
     if bayes is not None:
         agree = num(ceiling.get("label_gold_agreement"))
         tiles.append(_tile("Label noise ceiling", pct(bayes),
@@ -259,12 +282,15 @@ def calibration_section(ev: dict[str, Any]) -> str:
     return section("calibration", title, f'<div class="grid">{fig}<div>{facts}</div></div>', intro=esc(intro))
 
 
-def _bar(value: Any) -> str:
+def _bar(value: Any, ci: Any = None) -> str:
     x = num(value)
     if x is None:
         return NA
+    interval = accuracy_ci({"ci95": ci})
+    tail = (f' <small class="ci" title="95% interval, clustered by prompt">{100 * interval[0]:.0f}–'
+            f'{100 * interval[1]:.0f}</small>' if interval else "")
     return (f'<span class="nowrap"><span class="meter"><span class="meter-fill" '
-            f'style="width:{100 * min(max(x, 0), 1):.1f}%"></span></span> {pct(x)}</span>')
+            f'style="width:{100 * min(max(x, 0), 1):.1f}%"></span></span> {pct(x)}{tail}</span>')
 
 
 def breakdown_section(ev: dict[str, Any]) -> str:
@@ -279,8 +305,9 @@ def breakdown_section(ev: dict[str, Any]) -> str:
         body = []
         for name, r in rows.items():
             r = obj(r)
-            body.append([esc(name), fixed(r.get("n")), _bar(r.get("accuracy")),
-                         *([_bar(r.get("gold_accuracy"))] if gold else []), fixed(r.get("model_ties"))])
+            body.append([esc(name), fixed(r.get("n")), _bar(r.get("accuracy"), r.get("ci95")),
+                         *([_bar(r.get("gold_accuracy"), r.get("gold_ci95"))] if gold else []),
+                         fixed(r.get("model_ties"))])
         parts.append(f"<div><h3>By {esc(label)}</h3>" + table(head, body, numeric=[1, len(head) - 1]) + "</div>")
     if not parts:
         parts.append(unavailable("breakdowns", "the held-out pairs carry no subset, strength or margin fields."))

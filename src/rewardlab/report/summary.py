@@ -10,33 +10,51 @@ from __future__ import annotations
 from typing import Any
 
 from rewardlab.audit.severity import MIN_CLUSTERS
-from rewardlab.eval.verdict import BANDS, verdict
+from rewardlab.eval.verdict import INVERTED, UNCERTAIN, VERDICTS, band_range, verdict
 from rewardlab.report.markup import arr, num, obj, objs
 
-__all__ = ["band_range", "calibration_phrase", "flagged_probes", "summary_paragraph", "verdict_of"]
+__all__ = ["accuracy_ci", "band_range", "calibration_phrase", "ci_text", "flagged_probes", "summary_paragraph",
+           "verdict_of", "verdict_phrase"]
 
 ECE_GOOD, ECE_FAIR = 0.03, 0.08  # below: well calibrated; below: somewhat miscalibrated; else poorly
 
 
-def band_range(name: str) -> str:
-    """The accuracy range of a verdict band, for example ``70–75%`` or ``≥80%``."""
-    for i, (threshold, band) in enumerate(BANDS):
-        if band != name:
-            continue
-        if i == 0:
-            return f"≥{100 * threshold:.0f}%"
-        upper = BANDS[i - 1][0]
-        return f"<{100 * upper:.0f}%" if threshold == 0 else f"{100 * threshold:.0f}–{100 * upper:.0f}%"
-    return "unknown band"
-
-
 def verdict_of(ev: dict[str, Any]) -> str | None:
-    """The recorded verdict, or the band of the recorded accuracy; ``None`` without an accuracy."""
+    """The recorded verdict (a band, ``uncertain`` or ``inverted``), or the band of the recorded
+    accuracy for files written before verdicts had intervals; ``None`` without an accuracy."""
     acc = num(ev.get("accuracy"))
     if acc is None:
         return None
     recorded = ev.get("verdict")
-    return recorded if isinstance(recorded, str) and recorded in {b for _, b in BANDS} else verdict(acc)
+    return recorded if isinstance(recorded, str) and recorded in VERDICTS else verdict(acc)
+
+
+def accuracy_ci(ev: dict[str, Any]) -> tuple[float, float] | None:
+    """The recorded 95% interval of an accuracy (``ci95`` or ``accuracy_ci95``), if it is two numbers."""
+    ci = ev.get("accuracy_ci95", ev.get("ci95"))
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        low, high = num(ci[0]), num(ci[1])
+        if low is not None and high is not None:
+            return low, high
+    return None
+
+
+def ci_text(ci: tuple[float, float] | None) -> str:
+    """``95% CI 72.1–77.9%``, or empty without an interval."""
+    return "" if ci is None else f"95% CI {100 * ci[0]:.1f}–{100 * ci[1]:.1f}%"
+
+
+def verdict_phrase(ev: dict[str, Any]) -> str:
+    """How the verdict reads in a sentence: ``in the solid band (75–80%)``, ``between the usable and
+    solid bands: too few pairs to tell``, ``inverted: ...``."""
+    name = verdict_of(ev)
+    ci = accuracy_ci(ev)
+    if name == INVERTED:
+        return "significantly below chance: the model is inverted, it prefers the rejected responses"
+    if name == UNCERTAIN and ci is not None:
+        low, high = verdict(ci[0]), verdict(ci[1])
+        return f"between the {low} and {high} bands: {int(num(ev.get('n_pairs')) or 0):,} pairs are too few to tell"
+    return f"in the {name} band ({band_range(str(name))})"
 
 
 def _p(x: float) -> str:
@@ -50,8 +68,9 @@ def _accuracy_sentences(ev: dict[str, Any]) -> list[str]:
         return ["No held-out accuracy was recorded, so this run has no verdict."]
     n = num(ev.get("n_pairs"))
     on = f"On {int(n):,} held-out pairs the" if n is not None else "The"
-    out = [f"{on} model gives the chosen response the higher reward {_p(acc)} of the time, which is in the "
-           f"{band} band ({band_range(band)})."]
+    ci = ci_text(accuracy_ci(ev))
+    out = [f"{on} model gives the chosen response the higher reward {_p(acc)} of the time"
+           f"{f' ({ci})' if ci else ''}, which is {verdict_phrase(ev)}."]
     gold = num(obj(ev.get("gold")).get("accuracy"))
     ceiling = obj(ev.get("noise_ceiling"))
     bayes, agree = num(ceiling.get("bayes_accuracy")), num(ceiling.get("label_gold_agreement"))
