@@ -67,7 +67,7 @@ def test_score_keeps_input_order_for_responses_and_pairs(trained: Path, tmp_path
     got = [json.loads(line) for line in out.read_text().splitlines()]
     assert [g["id"] for g in got] == [r["id"] for r in rows] and [g["line"] for g in got] == list(range(1, 8))
     model = RewardModel.from_pretrained(trained / "model")
-    expected = model.score([r["prompt"] for r in rows], [r["response"] for r in rows])
+    expected = model.score([r["prompt"] for r in rows], [r["response"] for r in rows], precision="fp32")
     assert [g["reward"] for g in got] == pytest.approx(expected, abs=1e-5)
 
     pairs = tmp_path / "pairs.jsonl"
@@ -273,6 +273,28 @@ def test_score_takes_single_strings_chat_dicts_and_format_names(trained: Path) -
     assert format_input("q", "a", "plain") == "Human: q\n\nAssistant: a"
     with pytest.raises(TypeError, match="responses must be a string or a list of strings"):
         rm.score("q", 3)  # type: ignore[arg-type]
+
+
+def test_score_and_the_cli_share_one_default_precision(trained: Path) -> None:
+    import argparse
+    import inspect
+
+    from rewardlab.cli import _parser as build_parser
+    from rewardlab.eval import evaluate
+    from rewardlab.models import RewardEnsemble
+    from rewardlab.models.embedding_model import EmbeddingRewardModel
+    from rewardlab.serve.config import ServeConfig
+
+    for fn in (RewardModel.score, RewardModel.score_attributes, EmbeddingRewardModel.score, RewardEnsemble.score,
+               evaluate):
+        assert inspect.signature(fn).parameters["precision"].default == "auto", fn.__qualname__
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for verb in ("eval", "score", "audit", "serve"):
+        precision = next(a for a in subs.choices[verb]._actions if "--precision" in a.option_strings)
+        assert precision.default in ("auto", None), verb  # None: serve reads ServeConfig
+    assert ServeConfig().precision == "auto"
+    rm = RewardModel.from_pretrained(trained / "model")
+    assert rm.score("q", ["a", "b"]) == rm.score("q", ["a", "b"], precision="auto")
 
 
 def test_eval_warns_when_its_prompts_were_trained_on(trained: Path, world: Path, tmp_path: Path,

@@ -17,6 +17,7 @@ from rewardlab.models.embedder import Embedder, pool_hidden
 from rewardlab.models.embedding_cache import CACHE_FILE, EmbeddingCache, cache_key, default_cache_dir
 from rewardlab.models.embedding_heads import LightGBMHead
 from rewardlab.models.embedding_model import EmbeddingRewardModel, is_embedding_model_dir
+from rewardlab.models.precision import resolve_precision
 from rewardlab.synth import SynthConfig, generate_world
 from rewardlab.train.config import EmbeddingConfig
 from rewardlab.train.embedding import train_embedding_head
@@ -178,6 +179,18 @@ def test_loaded_model_reuses_the_embeddings_cached_during_training(tiny_bert_dir
     loaded = EmbeddingRewardModel.from_pretrained(tmp_path / "model", cache_dir=tmp_path / "cache")
     loaded.score([c.prompt for c in pairs], [c.chosen for c in pairs])
     assert loaded.embedder.stats.computed == 0 and loaded.embedder.stats.cache_hits > 0
+
+
+def test_the_default_precision_scores_at_the_precision_the_head_was_trained_on(tiny_bert_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    pairs = _pairs(6)
+    model = _train(tiny_bert_dir, pairs, tmp_path / "cache", epochs=1)
+    trained = model.metadata["embedding"]["precision"]
+    assert trained == resolve_precision("auto", torch.device("cpu"))
+    prompts, responses = [c.prompt for c in pairs], [c.chosen for c in pairs]
+    assert model.score(prompts, responses) == model.score(prompts, responses, precision=trained)
+    legacy = EmbeddingRewardModel(model.embedder, model.head, metadata={**model.metadata, "embedding": {}})
+    assert legacy.embedding_precision() == "fp32"  # a model that does not record it was trained in fp32
 
 
 def test_model_card_says_the_directory_is_not_a_transformers_export(tiny_bert_dir: Path, tmp_path: Path) -> None:

@@ -55,8 +55,8 @@ def test_left_padding_gives_same_scores_as_right_padding(model: RewardModel) -> 
 
 
 def test_scores_do_not_depend_on_batch_size_or_extra_padding(model: RewardModel) -> None:
-    full = model.score(PROMPTS, RESPONSES, batch_size=8)
-    single = model.score(PROMPTS, RESPONSES, batch_size=1)
+    full = model.score(PROMPTS, RESPONSES, batch_size=8, precision="fp32")
+    single = model.score(PROMPTS, RESPONSES, batch_size=1, precision="fp32")
     assert full == pytest.approx(single, abs=1e-5)
     seqs = model.encode(PROMPTS, RESPONSES)
     ids, mask = pad_batch(seqs, model.pad_id)
@@ -67,15 +67,15 @@ def test_scores_do_not_depend_on_batch_size_or_extra_padding(model: RewardModel)
 
 
 def test_save_then_load_gives_identical_scores(model: RewardModel, tmp_path: Path) -> None:
-    before = model.score(PROMPTS, RESPONSES)
+    before = model.score(PROMPTS, RESPONSES, precision="fp32")
     model.save_pretrained(tmp_path / "m")
     loaded = RewardModel.from_pretrained(tmp_path / "m")
-    assert loaded.score(PROMPTS, RESPONSES) == before
+    assert loaded.score(PROMPTS, RESPONSES, precision="fp32") == before
     assert loaded.input_format == model.input_format and loaded.max_length == 64
 
 
 def test_plain_transformers_loads_the_export_with_the_same_scores(model: RewardModel, tmp_path: Path) -> None:
-    ours = model.score(PROMPTS, RESPONSES)
+    ours = model.score(PROMPTS, RESPONSES, precision="fp32")
     model.save_pretrained(tmp_path / "m")
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
     hf = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()

@@ -25,7 +25,7 @@ def test_minilm_export_matches_plain_transformers_on_synthetic_inputs(tmp_path: 
     model = RewardModel.from_backbone(resolve_backbone("default")[0])
     torch.nn.init.normal_(model.hf.classifier.weight, std=0.5)
     inputs = _inputs(12)
-    ours = model.score([p for p, _ in inputs], [r for _, r in inputs], batch_size=7)  # type: ignore[misc]
+    ours = model.score([p for p, _ in inputs], [r for _, r in inputs], batch_size=7, precision="fp32")  # type: ignore[misc]
     model.save_pretrained(tmp_path / "m")
     assert hf_parity(tmp_path / "m", inputs, ours) < 1e-5
     assert max(ours) - min(ours) > 0.1  # real, varied scores
@@ -39,8 +39,8 @@ def test_smollm2_gguf_decoder_scores_through_its_chat_template(tmp_path: Path) -
     assert model.pad_id != model.tokenizer.eos_token_id  # SmolLM2's pad equals its EOS: a dedicated one is added
     prompts = ["What is 2 + 2?", "Name a colour."]
     responses = ["2 + 2 = 4.", "Blue is a colour."]
-    ours = model.score(prompts, responses, batch_size=1)
-    assert model.score(prompts, responses, batch_size=2) == pytest.approx(ours, abs=1e-4)
+    ours = model.score(prompts, responses, batch_size=1, precision="fp32")
+    assert model.score(prompts, responses, batch_size=2, precision="fp32") == pytest.approx(ours, abs=1e-4)
     model.save_pretrained(tmp_path / "m")
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m")
     hf = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()

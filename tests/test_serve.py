@@ -52,7 +52,7 @@ def test_score_one_prompt_many_responses_equals_reward_model_score(client: TestC
     resp = client.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES})
     assert resp.status_code == 200
     result = resp.json()["results"][0]
-    expected = rm.score([PROMPTS[0]] * 3, RESPONSES)
+    expected = rm.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
     assert result["rewards"] == pytest.approx(expected, abs=1e-5)
     assert len(set(result["rewards"])) == 3
     assert result["truncated"] == [False] * 3 and result["spread"] is None
@@ -66,8 +66,8 @@ def test_items_keep_their_order_and_chat_prompts_use_the_saved_format(client: Te
                       {"prompt": chat, "responses": RESPONSES[:2]}]}
     results = client.post("/v1/score", json=body).json()["results"]
     convo = (Message("system", "be brief"), Message("user", "hello world"))
-    assert results[0]["rewards"] == pytest.approx(rm.score([PROMPTS[1]], [RESPONSES[1]]), abs=1e-5)
-    assert results[1]["rewards"] == pytest.approx(rm.score([convo, convo], RESPONSES[:2]), abs=1e-5)
+    assert results[0]["rewards"] == pytest.approx(rm.score([PROMPTS[1]], [RESPONSES[1]], precision="fp32"), abs=1e-5)
+    assert results[1]["rewards"] == pytest.approx(rm.score([convo, convo], RESPONSES[:2], precision="fp32"), abs=1e-5)
 
 
 def test_scores_equal_plain_transformers_on_the_saved_directory(client: TestClient, rm_dir: Path) -> None:
@@ -93,8 +93,8 @@ def test_batch_composition_does_not_change_scores(client: TestClient) -> None:
 def test_normalized_rewards_use_the_saved_statistics(client: TestClient, rm: RewardModel) -> None:
     result = client.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
     assert result["normalized_rewards"] == pytest.approx([(r - 0.25) / 2.0 for r in result["rewards"]])
-    assert result["normalized_rewards"] == pytest.approx(rm.score([PROMPTS[0]] * 3, RESPONSES, normalize=True),
-                                                         abs=1e-5)
+    want = rm.score([PROMPTS[0]] * 3, RESPONSES, normalize=True, precision="fp32")
+    assert result["normalized_rewards"] == pytest.approx(want, abs=1e-5)
 
 
 def test_a_model_without_statistics_returns_null_normalized_rewards(tiny_bert_dir: Path, tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_ensembles_return_the_aggregate_and_the_spread(tiny_bert_dir: Path, tmp_
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
         info = c.get("/v1/model").json()["model"]
         openrlhf = c.post("/get_reward", json={"query": [ensemble.format(PROMPTS[0], r) for r in RESPONSES]}).json()
-    rewards, spread = ensemble.score_with_uncertainty([PROMPTS[0]] * 3, RESPONSES)
+    rewards, spread = ensemble.score_with_uncertainty([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
     assert result["rewards"] == pytest.approx(rewards, abs=1e-5)
     assert result["spread"] == pytest.approx(spread, abs=1e-5) and min(spread) > 0
     assert openrlhf["spread"] == pytest.approx(spread, abs=1e-5)
@@ -124,7 +124,7 @@ def test_a_decoder_reward_model_serves_the_same_scores(tiny_decoder_dir: Path) -
     with TestClient(create_app(model, ServeConfig(precision="fp32"))) as c:
         body = {"items": [{"prompt": p, "response": r} for p, r in zip(PROMPTS, RESPONSES)]}
         served = [r["rewards"][0] for r in c.post("/v1/score", json=body).json()["results"]]
-    assert served == pytest.approx(model.score(PROMPTS, RESPONSES), abs=1e-5)
+    assert served == pytest.approx(model.score(PROMPTS, RESPONSES, precision="fp32"), abs=1e-5)
 
 
 def test_multi_head_models_return_every_named_output(tiny_bert_dir: Path) -> None:
@@ -134,8 +134,8 @@ def test_multi_head_models_return_every_named_output(tiny_bert_dir: Path) -> Non
     model.set_heads(["helpfulness", "correctness"], combine=[0.7, 0.3], seed=3)
     with TestClient(create_app(model, ServeConfig(precision="fp32"))) as c:
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
-    assert result["rewards"] == pytest.approx(model.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-5)
-    expected = model.score_attributes([PROMPTS[0]] * 3, RESPONSES)
+    assert result["rewards"] == pytest.approx(model.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32"), abs=1e-5)
+    expected = model.score_attributes([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
     for got, want in zip(result["attributes"], expected):
         assert got.keys() == want.keys() and list(got.values()) == pytest.approx(list(want.values()), abs=1e-5)
 
@@ -159,7 +159,7 @@ def test_embedding_head_models_are_served_without_a_disk_cache(tiny_bert_dir: Pa
         result = c.post("/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()["results"][0]
         assert c.get("/v1/model").json()["model"]["kind"] == "embedding_head"
     reference = EmbeddingRewardModel.from_pretrained(tmp_path / "emb", cache=None)
-    assert result["rewards"] == pytest.approx(reference.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-5)
+    assert result["rewards"] == pytest.approx(reference.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32"), abs=1e-5)
     assert not (tmp_path / "xdg").exists()  # nothing users send is written to disk
 
 
@@ -177,7 +177,7 @@ def test_get_reward_scores_preformatted_queries_like_openrlhf_expects(client: Te
                                             "templates": "chatml"})
     assert resp.status_code == 200
     body = resp.json()
-    assert body["rewards"] == pytest.approx(rm.score(PROMPTS, RESPONSES), abs=1e-5)
+    assert body["rewards"] == pytest.approx(rm.score(PROMPTS, RESPONSES, precision="fp32"), abs=1e-5)
     assert body["scores"] == body["rewards"] and body["truncated"] == [False] * 3 and "spread" not in body
     assert client.post("/get_reward", json={"query": []}).json()["rewards"] == []
 
@@ -185,7 +185,7 @@ def test_get_reward_scores_preformatted_queries_like_openrlhf_expects(client: Te
 def test_get_reward_can_return_normalized_rewards(rm: RewardModel) -> None:
     with TestClient(create_app(rm, ServeConfig(precision="fp32", openrlhf_normalize=True))) as c:
         got = c.post("/get_reward", json={"query": [rm.format(PROMPTS[0], RESPONSES[0])]}).json()["rewards"]
-    assert got == pytest.approx(rm.score(PROMPTS[:1], RESPONSES[:1], normalize=True), abs=1e-5)
+    assert got == pytest.approx(rm.score(PROMPTS[:1], RESPONSES[:1], normalize=True, precision="fp32"), abs=1e-5)
 
 
 def test_openrlhf_normalize_without_statistics_fails_readiness(tiny_bert_dir: Path, tmp_path: Path) -> None:
@@ -258,7 +258,7 @@ def test_truncation_when_configured_is_reported_and_matches_reward_model_score(r
         body = c.post("/v1/score", json={"prompt": "x", "responses": ["short", long]}).json()
     result = body["results"][0]
     assert result["truncated"] == [False, True] and result["tokens"][1] == 64 and body["usage"]["truncated"] == 1
-    assert result["rewards"] == pytest.approx(rm.score(["x", "x"], ["short", long]), abs=1e-5)
+    assert result["rewards"] == pytest.approx(rm.score(["x", "x"], ["short", long], precision="fp32"), abs=1e-5)
 
 
 # ---------------------------------------------------------------------------------------- 401
@@ -459,7 +459,8 @@ def test_a_loaded_directory_at_bf16_stores_linear_weights_in_bf16_with_the_same_
     assert info["precision"] == "bf16" and info["bf16_weights"] is True
     offline = RewardModel.from_pretrained(rm_dir)
     assert served["results"][0]["rewards"] == offline.score([PROMPTS[0]] * 3, RESPONSES, precision="bf16")
-    assert served["results"][0]["rewards"] != pytest.approx(offline.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-6)
+    fp32 = offline.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
+    assert served["results"][0]["rewards"] != pytest.approx(fp32, abs=1e-6)
 
 
 def test_a_model_handed_in_is_never_changed_and_auto_precision_is_resolved(rm: RewardModel) -> None:

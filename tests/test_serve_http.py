@@ -34,7 +34,8 @@ def test_the_server_binds_loopback_and_speaks_http(server: BackgroundServer, rm:
     resp = httpx.post(f"{server.url}/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES},
                       headers={"Authorization": "Bearer secret"})
     assert resp.status_code == 200
-    assert resp.json()["results"][0]["rewards"] == pytest.approx(rm.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-5)
+    want = rm.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
+    assert resp.json()["results"][0]["rewards"] == pytest.approx(want, abs=1e-5)
     assert httpx.post(f"{server.url}/v1/score", json={"prompt": "x", "response": "y"}).status_code == 401
     assert httpx.get(f"{server.url}/readyz").status_code == 200
     assert "server" not in resp.headers  # no version banner
@@ -43,16 +44,16 @@ def test_the_server_binds_loopback_and_speaks_http(server: BackgroundServer, rm:
 def test_the_client_scores_reuses_one_connection_and_batches(server: BackgroundServer, rm: RewardModel) -> None:
     with ServeClient(server.url, api_key="secret") as client:
         one = client.score(PROMPTS[0], RESPONSES)
-        assert one.rewards == pytest.approx(rm.score([PROMPTS[0]] * 3, RESPONSES), abs=1e-5)
+        assert one.rewards == pytest.approx(rm.score([PROMPTS[0]] * 3, RESPONSES, precision="fp32"), abs=1e-5)
         assert one.normalized_rewards == pytest.approx(one.rewards)
         convo = (Message("user", "hello world"),)
         items = [(PROMPTS[k % 3], RESPONSES) for k in range(5)] + [(convo, "hello")]
         batched = client.score_batch(items, chunk=4, concurrency=3)  # items split across requests
         assert [len(r.rewards) for r in batched] == [3, 3, 3, 3, 3, 1]
-        assert batched[4].rewards == pytest.approx(rm.score([PROMPTS[1]] * 3, RESPONSES), abs=1e-5)
-        assert batched[5].rewards == pytest.approx(rm.score([convo], ["hello"]), abs=1e-5)
+        assert batched[4].rewards == pytest.approx(rm.score([PROMPTS[1]] * 3, RESPONSES, precision="fp32"), abs=1e-5)
+        assert batched[5].rewards == pytest.approx(rm.score([convo], ["hello"], precision="fp32"), abs=1e-5)
         assert client.get_reward([rm.format(PROMPTS[2], RESPONSES[2])]) == pytest.approx(
-            rm.score(PROMPTS[2:], RESPONSES[2:]), abs=1e-5)
+            rm.score(PROMPTS[2:], RESPONSES[2:], precision="fp32"), abs=1e-5)
         assert client.model_info()["model"]["max_length"] == 64 and client.ready() and client.health()
     with ServeClient(server.url, api_key="secret") as sequential:
         for _ in range(3):
@@ -63,9 +64,10 @@ def test_the_client_scores_reuses_one_connection_and_batches(server: BackgroundS
 def test_remote_scorer_is_a_drop_in_for_model_score(server: BackgroundServer, rm: RewardModel) -> None:
     scorer = RemoteScorer(ServeClient(server.url, api_key="secret"), concurrency=2)
     prompts, responses = PROMPTS * 4, RESPONSES * 4
-    assert scorer.score(prompts, responses, batch_size=5) == pytest.approx(rm.score(prompts, responses), abs=1e-5)
+    want = rm.score(prompts, responses, precision="fp32")
+    assert scorer.score(prompts, responses, batch_size=5) == pytest.approx(want, abs=1e-5)
     assert scorer.score(prompts, responses, normalize=True) == pytest.approx(
-        rm.score(prompts, responses, normalize=True), abs=1e-5)
+        rm.score(prompts, responses, normalize=True, precision="fp32"), abs=1e-5)
 
 
 def test_client_errors_carry_the_status_and_the_server_message(server: BackgroundServer) -> None:
@@ -176,7 +178,7 @@ def test_the_rewardlab_serve_command_serves_and_stops_cleanly_on_sigterm(tiny_be
             time.sleep(0.1)
         assert httpx.get(f"{url}/v1/model").json()["model"]["precision"] == "fp32"
         got = httpx.post(f"{url}/v1/score", json={"prompt": PROMPTS[0], "responses": RESPONSES}).json()
-        want = RewardModel.from_pretrained(model_dir).score([PROMPTS[0]] * 3, RESPONSES)
+        want = RewardModel.from_pretrained(model_dir).score([PROMPTS[0]] * 3, RESPONSES, precision="fp32")
         assert got["results"][0]["rewards"] == pytest.approx(want, abs=1e-5)
         proc.send_signal(signal.SIGTERM)  # what a process manager sends; uvicorn re-raises it once drained
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM, 128 + signal.SIGTERM)

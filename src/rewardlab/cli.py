@@ -103,7 +103,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     report, model_dir = outcome.report, outcome.train.model_dir
     heldout = outcome.train.data.heldout[:16]
     inputs = [(r.prompt, r.chosen) for r in heldout] + [(r.prompt, r.rejected) for r in heldout]
-    ours = outcome.train.model.score([p for p, _ in inputs], [x for _, x in inputs])
+    ours = outcome.train.model.score([p for p, _ in inputs], [x for _, x in inputs], precision="fp32")
     parity = hf_parity(model_dir, inputs, ours)
     study = _demo_study(model_dir, out, cfg.synth.seed, args.overopt_prompts) if args.overopt_prompts else None
     print("\nVerdict")

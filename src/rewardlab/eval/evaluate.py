@@ -61,7 +61,7 @@ class EvalReport:
 
 
 def score_comparisons(
-    model: RewardModel, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "fp32"
+    model: RewardModel, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "auto"
 ) -> list[ScoredPair]:
     """Rewards for both sides of every comparison; each distinct input is scored once."""
     inputs = DistinctInputs()
@@ -131,7 +131,7 @@ def evaluate(
     records: Sequence[Comparison],
     *,
     batch_size: int = 64,
-    precision: str = "fp32",
+    precision: str = "auto",
     seed: int = 0,
 ) -> tuple[EvalReport, list[ScoredPair]]:
     """Score ``records`` with ``model`` and compute the full report."""

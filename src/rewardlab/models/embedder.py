@@ -209,7 +209,7 @@ class Embedder:
 
     # ----------------------------------------------------------------------------- embedding
     def embed(
-        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 64, precision: str = "fp32"
+        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 64, precision: str = "auto"
     ) -> np.ndarray:
         """``[N, D]`` float32 embeddings of the (prompt, response) pairs, in input order."""
         if len(prompts) != len(responses):
@@ -217,7 +217,7 @@ class Embedder:
         texts = [self.format(p, r) for p, r in zip(prompts, responses)]
         return self.embed_texts(texts, batch_size=batch_size, precision=precision)
 
-    def embed_texts(self, texts: Sequence[str], *, batch_size: int = 64, precision: str = "fp32") -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str], *, batch_size: int = 64, precision: str = "auto") -> np.ndarray:
         """``[N, D]`` float32 embeddings of formatted texts; each distinct text is computed at most once.
 
         bf16 embeddings are cached apart from fp32 ones (they differ slightly).

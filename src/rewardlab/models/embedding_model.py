@@ -35,6 +35,7 @@ from rewardlab.models.formatting import InputFormat, coerce_pairs
 from rewardlab.models.io import FORMAT_VERSION, METADATA_FILE, read_metadata
 from rewardlab.models.metadata import typed_load
 from rewardlab.models.normalization import normalize_rewards
+from rewardlab.models.precision import resolve_precision
 
 __all__ = ["MODEL_TYPE", "EmbeddingRewardModel", "is_embedding_model_dir", "open_cache"]
 
@@ -147,10 +148,20 @@ class EmbeddingRewardModel:
         return self.embedder.encode(prompts, responses, truncate=truncate)
 
     def embed(
-        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32, precision: str = "fp32"
+        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32, precision: str = "auto"
     ) -> np.ndarray:
-        """``[N, D]`` float32 embeddings (through the cache)."""
-        return self.embedder.embed(prompts, responses, batch_size=batch_size, precision=precision)
+        """``[N, D]`` float32 embeddings (through the cache) at :meth:`embedding_precision` of ``precision``."""
+        return self.embedder.embed(prompts, responses, batch_size=batch_size,
+                                   precision=self.embedding_precision(precision))
+
+    def embedding_precision(self, requested: str = "auto") -> str:
+        """``auto``: the precision the head was trained on (``fp32`` for models that do not record it),
+        or ``fp32`` where the hardware does not run bf16 fast; anything else as asked."""
+        if requested != "auto":
+            return requested
+        trained = (self.metadata.get("embedding") or {}).get("precision", "fp32")
+        fast = resolve_precision("auto", self.embedder.device)
+        return "bf16" if trained == "bf16" and fast == "bf16" else "fp32"
 
     def score(
         self,
@@ -158,7 +169,7 @@ class EmbeddingRewardModel:
         responses: Sequence[str],
         *,
         batch_size: int = 32,
-        precision: str = "fp32",
+        precision: str = "auto",
         normalize: bool = False,
     ) -> list[float]:
         """One reward per (prompt, response) (shapes as ``RewardModel.score``); ``normalize``: saved statistics."""

@@ -76,7 +76,7 @@ class RewardEnsemble:
         return self.members[0].format(prompt, response)
 
     def member_scores(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
-                      precision: str = "fp32") -> torch.Tensor:
+                      precision: str = "auto") -> torch.Tensor:
         """``[M, N]`` raw rewards of every member."""
         if self.shares_inputs:
             ids = self.members[0].encode(prompts, responses)
@@ -86,7 +86,7 @@ class RewardEnsemble:
         return torch.tensor(rows, dtype=torch.float64)
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
-              precision: str = "fp32", normalize: bool = False, aggregate: Aggregate | None = None,
+              precision: str = "auto", normalize: bool = False, aggregate: Aggregate | None = None,
               lam: float | None = None) -> list[float]:
         """One reward per (prompt, response) by the saved (or the given) aggregate (shapes as ``RewardModel.score``)."""
         prompts, responses = coerce_pairs(prompts, responses)
@@ -96,7 +96,7 @@ class RewardEnsemble:
         return self.normalize(out) if normalize else out
 
     def score_with_uncertainty(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32,
-                               precision: str = "fp32") -> tuple[list[float], list[float]]:
+                               precision: str = "auto") -> tuple[list[float], list[float]]:
         """``(aggregated reward, spread)`` per item; the spread is the std across members."""
         rewards = self.member_scores(prompts, responses, batch_size=batch_size, precision=precision)
         agg = aggregate_rewards(rewards, self.aggregate, self.lam)

@@ -248,7 +248,7 @@ class RewardModel(torch.nn.Module):
 
     @torch.no_grad()
     def output_ids(
-        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "fp32"
+        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "auto"
     ) -> torch.Tensor:
         """Every head output for tokenized inputs, batched longest-first: ``[N, H]`` in input order."""
         device = next(self.parameters()).device
@@ -270,14 +270,14 @@ class RewardModel(torch.nn.Module):
         return out
 
     def score_ids(
-        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "fp32"
+        self, sequences: Sequence[Sequence[int]], *, batch_size: int = 32, precision: str = "auto"
     ) -> list[float]:
         """Rewards for tokenized inputs, batched longest-first, returned in input order."""
         outputs = self.output_ids(sequences, batch_size=batch_size, precision=precision)
         return [float(r) for r in self.combine_outputs(outputs).tolist()]
 
     def score_attributes(
-        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32, precision: str = "fp32"
+        self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = 32, precision: str = "auto"
     ) -> list[dict[str, float]]:
         """Every named head output per (prompt, response), e.g. one value per rating attribute."""
         outputs = self.output_ids(self.encode(prompts, responses), batch_size=batch_size, precision=precision)
@@ -289,7 +289,7 @@ class RewardModel(torch.nn.Module):
         responses: Sequence[str],
         *,
         batch_size: int = 32,
-        precision: str = "fp32",
+        precision: str = "auto",
         normalize: bool = False,
     ) -> list[float]:
         """One reward per (prompt, response). ``normalize`` applies the saved reward statistics.

@@ -34,6 +34,7 @@ from rewardlab.models.embedding_cache import EmbeddingCache
 from rewardlab.models.embedding_heads import EmbeddingHead, HeadObjective, LightGBMHead, MLPHead, import_lightgbm
 from rewardlab.models.embedding_model import EmbeddingRewardModel
 from rewardlab.models.local import resolve_backbone
+from rewardlab.models.precision import resolve_precision
 from rewardlab.objectives import binary_cross_entropy, bradley_terry
 from rewardlab.train.config import EmbeddingConfig
 
@@ -173,6 +174,7 @@ def train_embedding_head(
     max_length: int = 256,
     input_format: str = "auto",
     seed: int = 0,
+    precision: str = "auto",
     log: Log = print,
 ) -> tuple[EmbeddingRewardModel, dict[str, float]]:
     """Embed ``train`` with a frozen ``backbone`` (through the cache) and fit the head ``cfg`` asks for.
@@ -191,7 +193,9 @@ def train_embedding_head(
     texts, a, b = _index_texts(train, embedder, pairs)
     log(f"embedding {len(texts)} distinct inputs with {backbone} ({embedder.pooling} pooling; cache {cache.path})")
     t0 = time.perf_counter()
-    emb = embedder.embed_texts(texts, batch_size=cfg.embed_batch_size)
+    # The head is fitted on embeddings at this precision; the model records it, and scores at it by default.
+    embed_precision = resolve_precision(precision, embedder.device)
+    emb = embedder.embed_texts(texts, batch_size=cfg.embed_batch_size, precision=embed_precision)
     embed_seconds = time.perf_counter() - t0
     log(f"embedded in {embed_seconds:.1f}s ({embedder.stats.cache_hits} from the cache, {embedder.stats.computed} "
         f"computed); fitting a {cfg.head} head ({objective})")
@@ -213,7 +217,8 @@ def train_embedding_head(
         "base_source": source,
         "base_gguf_file": gguf,
         "method": "embedding",
-        "embedding": {**_head_settings(cfg), "objective": objective, "pooling": embedder.pooling, "seed": seed},
+        "embedding": {**_head_settings(cfg), "objective": objective, "pooling": embedder.pooling, "seed": seed,
+                      "precision": embed_precision},
         "train": {"records": len(train), "texts": len(texts), "embed_seconds": round(embed_seconds, 3),
                   "train_seconds": round(train_seconds, 3)},
         "normalization": {"mean": statistics.fmean(rewards), "std": statistics.pstdev(rewards) or 1.0,

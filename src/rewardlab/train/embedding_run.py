@@ -34,7 +34,8 @@ def run_embedding(cfg: RunConfig, run: Path, data: RunData, acc: Any, log: Calla
         write_run_records(run, cfg, data, train_hash)
     model, timings = train_embedding_head(
         data.train, cfg.embedding, backbone=cfg.model.backbone, gguf_file=cfg.model.gguf_file,
-        max_length=cfg.model.max_length, input_format=cfg.model.input_format, seed=cfg.train.seed, log=log,
+        max_length=cfg.model.max_length, input_format=cfg.model.input_format, seed=cfg.train.seed,
+        precision=cfg.train.precision, log=log,
     )
     model.metadata["data_hash"] = train_hash
     model.metadata["timings"] = timings
@@ -46,5 +47,6 @@ def run_embedding(cfg: RunConfig, run: Path, data: RunData, acc: Any, log: Calla
     seconds = timings["embed_seconds"] + timings["train_seconds"]
     loop = LoopResult(steps=cfg.embedding.epochs if cfg.embedding.head == "mlp" else cfg.embedding.trees,
                       pairs_seen=len(data.train), train_seconds=seconds,
-                      pairs_per_s=len(data.train) / max(seconds, 1e-9), final_loss=float("nan"), precision="fp32")
+                      pairs_per_s=len(data.train) / max(seconds, 1e-9), final_loss=float("nan"),
+                      precision=model.metadata["embedding"]["precision"])
     return TrainResult(run_dir=run, model_dir=model_dir, model=model, loop=loop, data=data)
