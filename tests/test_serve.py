@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,17 +246,21 @@ def test_limits_are_422_naming_the_field(client: TestClient) -> None:
     assert long_query.status_code == 422 and "query[0]" in _error(long_query)["message"]
 
 
-def test_overlong_inputs_are_422_by_default(client: TestClient) -> None:
-    resp = client.post("/v1/score", json={"prompt": "x", "responses": ["fine", "word " * 80]})
+def test_overlong_inputs_are_422_with_on_overlong_error(rm: RewardModel) -> None:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32", on_overlong="error"))) as c:
+        resp = c.post("/v1/score", json={"prompt": "x", "responses": ["fine", "word " * 80]})
     assert resp.status_code == 422
     message = _error(resp)["message"]
     assert "responses[1]" in message and "max_length of 64" in message and "on_overlong=truncate" in message
 
 
-def test_truncation_when_configured_is_reported_and_matches_reward_model_score(rm: RewardModel) -> None:
+def test_truncation_is_the_default_as_in_train_and_eval_and_is_reported_per_response(rm: RewardModel) -> None:
+    assert ServeConfig().on_overlong == "truncate"
     long = "the dog is bad . " * 40
-    with TestClient(create_app(rm, ServeConfig(precision="fp32", on_overlong="truncate"))) as c:
+    with TestClient(create_app(rm, ServeConfig(precision="fp32"))) as c:
         body = c.post("/v1/score", json={"prompt": "x", "responses": ["short", long]}).json()
+        rl = c.post("/get_reward", json={"query": [rm.format("x", "short"), rm.format("x", long)]}).json()
+    assert rl["truncated"] == [False, True]
     result = body["results"][0]
     assert result["truncated"] == [False, True] and result["tokens"][1] == 64 and body["usage"]["truncated"] == 1
     assert result["rewards"] == pytest.approx(rm.score(["x", "x"], ["short", long], precision="fp32"), abs=1e-5)
@@ -385,6 +390,21 @@ def test_health_ready_model_metrics_and_docs(client: TestClient) -> None:
 def test_docs_can_be_turned_off(rm: RewardModel) -> None:
     with TestClient(create_app(rm, ServeConfig(precision="fp32", docs=False))) as c:
         assert c.get("/docs").status_code == 404 and c.get("/openapi.json").status_code == 404
+        assert c.get("/docs/assets/swagger-ui.css").status_code == 404
+
+
+def test_the_docs_pages_load_every_asset_from_the_server_itself(client: TestClient) -> None:
+    for page in ("/docs",):
+        html = client.get(page).text
+        urls = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', html) + re.findall(r"url: *'([^']+)'", html)
+        assert urls, page
+        assert not [u for u in urls if "//" in u], f"{page} loads from another host: {urls}"
+        for url in urls:
+            resp = client.get(url)
+            assert resp.status_code == 200 and len(resp.content) > 100, url
+    js = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert "javascript" in js.headers["content-type"] and len(js.content) > 500_000  # the real bundle
+    assert client.get("/docs/assets/../app.py").status_code == 404
 
 
 def test_no_cors_headers_unless_origins_are_configured(client: TestClient, rm: RewardModel) -> None:

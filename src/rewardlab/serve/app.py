@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rewardlab.errors import ModelError
 from rewardlab.serve.backend import Backend, Scored
 from rewardlab.serve.config import ServeConfig, resolve_api_keys
+from rewardlab.serve.docs import install_docs
 from rewardlab.serve.errors import ModelFailed, ServeError
 from rewardlab.serve.inputs import Prepared, get_reward_texts, score_request_pairs
 from rewardlab.serve.middleware import UNAUTHORIZED, BodyLimit, RequestMetrics, RequireKey, key_matches
@@ -243,8 +244,9 @@ def create_app(model: ModelSource, config: ServeConfig | None = None, *,
 
     app = FastAPI(title="rewardlab scoring server", version=__version__, lifespan=lifespan,
                   description="Reward-model scoring with dynamic batching. See docs/serve.md.",
-                  docs_url="/docs" if cfg.docs else None, redoc_url=None,
-                  openapi_url="/openapi.json" if cfg.docs else None)
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json" if cfg.docs else None)
+    if cfg.docs:
+        install_docs(app)  # Swagger UI from local assets: /docs works offline
     app.state.runtime = runtime
     _install_handlers(app, cfg)
     _install_routes(app, _auth_dependency(keys))

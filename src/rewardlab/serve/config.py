@@ -58,7 +58,7 @@ class ServeConfig:
     # with 256 responses is 7.7 M): bounds the formatting and tokenization work (and memory) of one request
     # before any of it is done. ~1 M tokens; tokenized in ~1.5 s on one CPU core. More: 422.
     max_request_chars: int = 4_000_000
-    on_overlong: OnOverlong = "error"  # inputs beyond the model's max_length: 422, or truncate (reported)
+    on_overlong: OnOverlong = "truncate"  # beyond max_length: truncate (reported per response), as train/eval; or 422
     request_timeout_s: float = 60.0  # a request not answered by then gets 504
     drain_timeout_s: float = 30.0  # on shutdown, how long in-flight requests may take to finish
     max_connections: int = 2048  # uvicorn's limit on concurrent connections (503 beyond)
