@@ -310,3 +310,29 @@ def test_eval_warns_when_its_prompts_were_trained_on(trained: Path, world: Path,
     capsys.readouterr()
     assert main(["eval", str(trained / "model"), str(fresh / "pairs.jsonl")]) == 0
     assert "training data" not in capsys.readouterr().err
+
+
+def test_eval_reads_renamed_columns_and_arena_winners(trained: Path, world: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [json.loads(line) for line in (world / "pairs.jsonl").read_text().splitlines()[:80]]
+    renamed = tmp_path / "renamed.jsonl"
+    renamed.write_text("".join(json.dumps({"question": r["prompt"], "good": r["chosen"], "bad": r["rejected"]}) + "\n"
+                               for r in rows))
+    arena = tmp_path / "arena.jsonl"
+    arena.write_text("".join(json.dumps({"q": r["prompt"], "a": r["rejected"], "b": r["chosen"], "w": "model_b"}) + "\n"
+                             for r in rows))
+    plain, mapped, won = (tmp_path / f"{n}.json" for n in ("plain", "mapped", "won"))
+    source = tmp_path / "plain.jsonl"
+    source.write_text("".join(json.dumps({k: r[k] for k in ("prompt", "chosen", "rejected")}) + "\n" for r in rows))
+    assert main(["eval", str(trained / "model"), str(source), "--json", str(plain)]) == 0
+    assert main(["eval", str(trained / "model"), str(renamed), "--columns", "prompt=question,chosen=good,rejected=bad",
+                 "--json", str(mapped)]) == 0
+    assert main(["eval", str(trained / "model"), str(arena), "--columns",
+                 "prompt=q,response_a=a,response_b=b,winner=w", "--json", str(won)]) == 0
+    accuracy = [json.loads(p.read_text())["accuracy"] for p in (plain, mapped, won)]
+    assert accuracy[0] == accuracy[1] == accuracy[2]
+    capsys.readouterr()
+    assert main(["eval", str(trained / "model"), str(renamed), "--columns", "prompt=question,chosen=nope"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'nope' (mapped to 'chosen') is missing" in err and "--on-invalid skip" in err
+    assert "on_invalid=" not in err  # the CLI's flag, not the Python keyword

@@ -117,3 +117,37 @@ def test_columns_with_other_names_are_mapped_and_a_missing_one_is_named(tmp_path
         load_comparisons(path, columns=columns)
     loaded = load_comparisons(path, columns=columns, on_invalid="skip")
     assert [(r.prompt, r.chosen, r.rejected) for r in loaded.records] == [("q", "good", "bad")]
+
+
+def test_arena_exports_with_a_winner_column_are_read_through_a_column_mapping(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "arena.jsonl", [
+        {"question": "q1", "answer_1": "A1", "answer_2": "B1", "verdict": "model_a", "model_a": "x"},
+        {"question": "q2", "answer_1": "A2", "answer_2": "B2", "verdict": "model_b"},
+        {"question": "q3", "answer_1": "A3", "answer_2": "B3", "verdict": "tie"},
+        {"question": "q4", "answer_1": "A4", "answer_2": "B4", "verdict": "tie (bothbad)"},
+    ])
+    columns = {"prompt": "question", "response_a": "answer_1", "response_b": "answer_2", "winner": "verdict"}
+    loaded = load_comparisons(path, columns=columns)
+    assert loaded.report.format == "arena"
+    assert [(r.prompt, r.chosen, r.rejected, r.tie) for r in loaded.records] == [
+        ("q1", "A1", "B1", False), ("q2", "B2", "A2", False), ("q3", "A3", "B3", True), ("q4", "A4", "B4", True)]
+    assert loaded.records[0].meta["model_a"] == "x"
+
+
+def test_arena_rows_in_their_own_names_are_detected_and_bad_winners_named(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "arena.jsonl", [{"prompt": "q", "response_a": "a", "response_b": "b", "winner": "a"},
+                                                  {"prompt": "q", "response_a": "a", "response_b": "b",
+                                                   "winner": "model_c"}])
+    with pytest.raises(DataError, match=r"line 2.*winner.*model_a"):
+        load_comparisons(path)
+    assert [r.chosen for r in load_comparisons(path, on_invalid="skip").records] == ["a"]
+    no_prompt = write_jsonl(tmp_path / "np.jsonl", [{"response_a": "a", "response_b": "b", "winner": "model_a"}])
+    with pytest.raises(DataError, match=r"prompt.*--columns prompt="):
+        load_comparisons(no_prompt)
+
+
+def test_a_file_missing_rejected_is_a_missing_field_not_a_detection_failure(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "half.jsonl", [{"prompt": "q", "chosen": "a"}])
+    with pytest.raises(DataError, match=r"line 1.*rejected.*missing") as err:
+        load_comparisons(path)
+    assert "cannot detect" not in str(err.value)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import __version__
+from rewardlab.data.columns import parse_columns
 from rewardlab.errors import ConfigError, RewardLabError
 
 __all__ = ["main"]
@@ -205,7 +206,7 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
     from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
 
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
-                              limit=args.limit)
+                              limit=args.limit, columns=parse_columns(args.columns))
     print(loaded.report.summary(), file=sys.stderr)
     trained_on = _warn_training_overlap(args.model, loaded.records)
     report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
@@ -289,7 +290,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         probes = [known[w] for w in wanted]
     model = _load_for_scoring(args.model, args.precision)
     loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
-                              limit=args.limit)
+                              limit=args.limit, columns=parse_columns(args.columns))
     print(loaded.report.summary(), file=sys.stderr)
     _warn_training_overlap(args.model, loaded.records)
     report = run_probes(BoundScorer(model, precision=args.precision), loaded.records, probes,
@@ -353,7 +354,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             rows.append({"line": item.line, **({"id": item.id} if item.id is not None else {}), "reward": reward})
         n = len(items)
     else:
-        loaded = load_comparisons(args.data, format=args.format, on_invalid=args.on_invalid)
+        loaded = load_comparisons(args.data, format=args.format, on_invalid=args.on_invalid,
+                                  columns=parse_columns(args.columns))
         records = loaded.records
         prompts = [r.prompt for r in records] * 2
         responses = [r.chosen for r in records] + [r.rejected for r in records]
@@ -419,7 +421,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--families", help="comma-separated task families (default: all)")
     s.set_defaults(func=_cmd_synth)
 
-    formats = ["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"]
+    from rewardlab.data.formats import FORMATS
+
+    formats = ["auto", *FORMATS]
 
     def data_opts(sp: argparse.ArgumentParser, optional_data: bool = False,
                   extra_formats: tuple[str, ...] = ()) -> None:
@@ -427,6 +431,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("data", help="data file, save_to_disk folder or hub id", nargs="?" if optional_data else None)
         sp.add_argument("--format", default="auto", choices=[*formats, *extra_formats])
         sp.add_argument("--on-invalid", default="error", choices=["error", "skip"])
+        sp.add_argument("--columns", metavar="FIELD=COLUMN,...",
+                        help="read columns under other names, e.g. prompt=question,chosen=good,rejected=bad or "
+                             "prompt=q,response_a=a,response_b=b,winner=winner (docs/data.md)")
         sp.add_argument("--batch-size", type=int, default=64)
         sp.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
 

@@ -4,8 +4,11 @@
 each row's ``question`` to ``prompt`` and so on before the format is detected, so every
 reader and check then works as for a file with rewardlab's own names. A mapped column
 missing from a row is reported under its own name (``question``, mapped to ``prompt``).
-From the command line: ``--columns prompt=question,chosen=response_a,rejected=response_b``;
-in a run config: ``data.columns: {prompt: question, ...}``.
+Pairwise-with-winner files (arena exports) map onto ``response_a``, ``response_b`` and
+``winner`` (``model_a``/``model_b``/``tie``). From the command line:
+``--columns prompt=question,chosen=good,rejected=bad`` or
+``--columns prompt=question,response_a=answer_1,response_b=answer_2,winner=verdict``; in a run
+config: ``data.columns: {prompt: question, ...}``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ __all__ = ["FIELDS", "apply_columns", "check_columns", "parse_columns"]
 #: rewardlab field names a file's columns can be mapped onto.
 FIELDS = ("prompt", "chosen", "rejected", "response", "responses", "ranks", "tie", "margin", "strength", "subset",
           "annotator", "votes", "prompt_id", "gold", "gold_chosen", "gold_rejected", "rating", "ratings", "score",
-          "good", "completion", "label", "id", "meta")
+          "good", "completion", "label", "id", "meta", "response_a", "response_b", "winner")
 
 
 def check_columns(columns: Mapping[str, Any], where: str = "columns") -> None:

@@ -36,7 +36,11 @@ from rewardlab.errors import DataError, Hint
 
 __all__ = ["FORMATS", "FormatContext", "convert_row", "detect_format", "llmbar_subset_from_path"]
 
-FORMATS = ("rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar")
+FORMATS = ("rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena")
+#: ``winner`` values of the arena shape (LMSYS Chatbot Arena exports): which response won.
+ARENA_WINNERS = {"model_a": "a", "a": "a", "model_b": "b", "b": "b", "tie": "tie", "tie (bothbad)": "tie"}
+_ARENA_KEYS = {"response_a", "response_b", "winner"}
+_ARENA_META = ("id", "question_id", "model_a", "model_b", "language", "turn")
 _ANNOTATOR = re.compile(r"annotator(\d+)$")
 _PANDALM_META = ("idx", "cmp_key", "motivation_app")
 _REWARDBENCH_META = ("id", "chosen_model", "rejected_model")
@@ -58,7 +62,8 @@ def detect_format(row: Mapping[str, Any]) -> str:
     """The format of a row, judged from its keys (and, for chosen/rejected only, their values).
 
     Rules, first match wins: ``response1``/``response2``/``annotatorN`` → pandalm;
-    ``output_1``/``output_2``/``label`` → llmbar; ``prompt``/``chosen``/``rejected`` with
+    ``output_1``/``output_2``/``label`` → llmbar; ``response_a``/``response_b``/``winner`` → arena;
+    ``prompt``/``chosen``/``rejected`` with
     message-list responses → trl, with ``id`` or ``chosen_model`` → rewardbench, else
     rewardlab; ``chosen``/``rejected`` without a prompt → hh if both are
     ``\\n\\nHuman:``/``\\n\\nAssistant:`` dialogues, else trl (implicit prompt). A row that has
@@ -72,6 +77,8 @@ def detect_format(row: Mapping[str, Any]) -> str:
         return "pandalm"
     if len({"output_1", "output_2", "label"} & keys) >= 2:
         return "llmbar"  # a missing one is reported by the converter as a missing field
+    if len(_ARENA_KEYS & keys) >= 2:
+        return "arena"
     if {"chosen", "rejected"} <= keys:
         if "prompt" in keys:
             if isinstance(row["chosen"], (list, tuple)):
@@ -240,6 +247,27 @@ def _llmbar(f: Fields, ctx: FormatContext) -> Comparison:
     return Comparison(prompt=prompt, chosen=chosen, rejected=rejected, subset=subset)
 
 
+def _arena(f: Fields, ctx: FormatContext) -> Comparison:
+    """Pairwise-with-winner rows (Chatbot Arena exports): ``winner`` is ``model_a``, ``model_b`` or
+    ``tie`` (also ``a``/``b`` and ``tie (bothbad)``); a tie keeps response A as ``chosen``."""
+    prompt = _prompt(f.raw("prompt")) if f.has("prompt") else None
+    if prompt is None:
+        raise RowError(MISSING_FIELD, "required field is missing (map the question column with "
+                       "--columns prompt=COLUMN)", "prompt")
+    a, b = f.text("response_a"), f.text("response_b")
+    raw = f.raw("winner")
+    if raw is None:
+        raise RowError(MISSING_FIELD, "required field is missing", "winner")
+    winner = ARENA_WINNERS.get(str(raw).strip().lower()) if isinstance(raw, str) else None
+    if winner is None:
+        raise RowError(BAD_LABEL, f"must be one of {', '.join(ARENA_WINNERS)}, got {raw!r}", "winner")
+    check_pair(a, b, ("response_a", "response_b"))
+    chosen, rejected = (b, a) if winner == "b" else (a, b)
+    meta = {key: f.raw(key) for key in _ARENA_META if f.has(key)}
+    return Comparison(prompt=prompt, chosen=chosen, rejected=rejected, tie=winner == "tie",
+                      subset=f.opt_text("subset") or ctx.subset, meta=meta)
+
+
 _CONVERTERS: dict[str, Callable[[Fields, FormatContext], Comparison]] = {
     "rewardlab": _rewardlab,
     "trl": _trl,
@@ -247,4 +275,5 @@ _CONVERTERS: dict[str, Callable[[Fields, FormatContext], Comparison]] = {
     "rewardbench": _rewardbench,
     "pandalm": _pandalm,
     "llmbar": _llmbar,
+    "arena": _arena,
 }

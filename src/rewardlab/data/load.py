@@ -50,7 +50,7 @@ __all__ = [
     "load_ratings",
 ]
 
-Format = Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"]
+Format = Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena"]
 RankingFormat = Literal["auto", "rewardlab"]
 RatingFormat = Literal["auto", "rewardlab", "helpsteer", "scalar"]
 LabelFormat = Literal["auto", "rewardlab", "trl"]
@@ -256,10 +256,18 @@ def _load(
         try:
             if row.problem is not None:
                 raise row.problem
+            missing: list[str] = []
             if mapping:
-                data, _ = apply_columns(data, mapping)
+                data, missing = apply_columns(data, mapping)
             if report.format == "auto":
-                report.format = _detect(reader.detect, RawRow(row.line, data), raw.name)
+                try:
+                    report.format = _detect(reader.detect, RawRow(row.line, data), raw.name)
+                except DataError:
+                    if not missing:
+                        raise
+                    # the mapping named a column the file lacks: say so, not "cannot detect the format"
+                    lacking = next(f for f, c in mapping.items() if c == missing[0])
+                    raise RowError(MISSING_FIELD, "required field is missing", lacking) from None
             if ctx is None:
                 ctx = reader.context(report.format, raw.name)
             fields = Fields(data, text_cells=raw.text_cells)
