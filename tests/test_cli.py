@@ -336,3 +336,67 @@ def test_eval_reads_renamed_columns_and_arena_winners(trained: Path, world: Path
     err = capsys.readouterr().err
     assert "column 'nope' (mapped to 'chosen') is missing" in err and "--on-invalid skip" in err
     assert "on_invalid=" not in err  # the CLI's flag, not the Python keyword
+
+
+def _split_world(world: Path, folder: Path, parts: int = 2, n: int = 60) -> list[Path]:
+    rows = (world / "pairs.jsonl").read_text().splitlines()[: parts * n]
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k in range(parts):
+        path = folder / f"part{k}.jsonl"
+        path.write_text("\n".join(rows[k * n : (k + 1) * n]) + "\n")
+        paths.append(path)
+    return paths
+
+
+def test_eval_takes_several_files_globs_and_folders_and_reports_each_and_the_total(
+        trained: Path, world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _split_world(world, tmp_path / "parts")
+    whole = tmp_path / "whole.jsonl"
+    whole.write_text(a.read_text() + b.read_text())
+    model = str(trained / "model")
+    for argv in ([str(a), str(b)], [str(tmp_path / "parts" / "*.jsonl")], [str(tmp_path / "parts")]):
+        out = tmp_path / "several.json"
+        assert main(["eval", model, *argv, "--json", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert "Per source" in text and "Total over 2 sources" in text
+        several = json.loads(out.read_text())
+        assert [f["data"] for f in several["files"]] == [str(a), str(b)]
+    one = tmp_path / "one.json"
+    assert main(["eval", model, str(whole), "--json", str(one)]) == 0
+    single = json.loads(one.read_text())
+    assert several["n_pairs"] == single["n_pairs"] == sum(f["n_pairs"] for f in several["files"])
+    assert several["accuracy"] == pytest.approx(single["accuracy"])
+    assert main(["eval", model, str(tmp_path / "nothing" / "*.jsonl")]) == 2
+    assert "no file matches this pattern" in capsys.readouterr().err
+
+
+def test_audit_takes_several_files_and_writes_the_total_with_each(trained: Path, world: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _split_world(world, tmp_path / "parts", n=40)
+    out = tmp_path / "audit.json"
+    assert main(["audit", str(trained / "model"), str(a), str(b), "--max-pairs", "30", "--probes", "padding",
+                 "--json", str(out)]) == 0
+    assert "total over 2 sources" in capsys.readouterr().out
+    written = json.loads(out.read_text())
+    assert [f["data"] for f in written["files"]] == [str(a), str(b)]
+    assert written["n_pairs"] == 30 and {"probes", "length", "summary"} <= set(written)
+
+
+def test_report_includes_extra_eval_files_each_source_and_the_total(trained: Path, world: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _split_world(world, tmp_path / "parts")
+    model = str(trained / "model")
+    one, several = tmp_path / "one.json", tmp_path / "several.json"
+    assert main(["eval", model, str(a), "--json", str(one)]) == 0
+    assert main(["eval", model, str(a), str(b), "--json", str(several)]) == 0
+    page = tmp_path / "report.html"
+    assert main(["report", str(trained), "--out", str(page), "--eval", str(one), "--eval", str(several)]) == 0
+    html = page.read_text()
+    assert 'id="other-evals"' in html and 'href="#other-evals"' in html
+    accuracy = json.loads(one.read_text())["accuracy"]
+    assert f"{100 * accuracy:.1f}%" in html
+    assert f"several.json: {b}" in html and "several.json: total" in html
+    capsys.readouterr()
+    assert main(["report", str(trained), "--out", str(page), "--eval", str(trained / "metrics.json")]) == 2
+    assert "not a `rewardlab eval --json` file" in capsys.readouterr().err

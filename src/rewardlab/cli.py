@@ -179,18 +179,22 @@ def _load_for_scoring(path: str, precision: str) -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from rewardlab.data.expand import expand_sources
     from rewardlab.errors import ConfigError
 
-    if args.data is None and not args.suite:
+    if not args.data and not args.suite:
         raise ConfigError("give a data file to evaluate on, --suite FILE (or builtin:synth), or both")
+    sources = expand_sources(args.data) if args.data else []
+    if args.format == "rewardbench2" and len(sources) > 1:
+        raise ConfigError(f"--format rewardbench2 reads one data set at a time; got {len(sources)}: {sources}")
     model = _load_for_scoring(args.model, args.precision)
     payload: dict[str, Any] = {"model": str(args.model)}
-    if args.data is not None:
-        payload["data"] = str(args.data)
+    if sources:
+        payload["data"] = sources[0] if len(sources) == 1 else sources
         if args.format == "rewardbench2":
-            payload["rewardbench2"] = _eval_rewardbench2(model, args)
+            payload["rewardbench2"] = _eval_rewardbench2(model, args, sources[0])
         else:
-            payload.update(_eval_pairs(model, args))
+            payload.update(_eval_sources(model, args, sources))
     if args.suite:
         payload["suite"] = _eval_suite(model, args)
     if args.json:
@@ -198,19 +202,38 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _eval_sources(model: Any, args: argparse.Namespace, sources: list[str]) -> dict[str, Any]:
+    """One source: its report. Several: each one's, then the total over all their pairs (top level)."""
+    from rewardlab.eval import evaluate_scores, render_report
+    from rewardlab.eval.render import render_sources
+
+    if len(sources) == 1:
+        return _eval_pairs(model, args, sources[0])[0]
+    files, everything = [], []
+    for source in sources:
+        out, pairs = _eval_pairs(model, args, source)
+        files.append({"data": source, **out})
+        everything += pairs
+        print()
+    total = evaluate_scores(everything)
+    print(render_sources(files, total))
+    print("\n" + render_report(total, title=f"Total over {len(sources)} sources ({len(everything)} pairs)"))
+    return {**total.to_dict(), "files": files}
+
+
+def _eval_pairs(model: Any, args: argparse.Namespace, source: str) -> tuple[dict[str, Any], list[Any]]:
     """Pairwise evaluation, plus RewardBench sections and human agreement when the data has them."""
     from rewardlab.data import load_comparisons
     from rewardlab.eval import evaluate, render_report
     from rewardlab.eval.agreement import agreement_report, render_agreement
     from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
 
-    loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
+    loaded = load_comparisons(source, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit, columns=parse_columns(args.columns))
     print(loaded.report.summary(), file=sys.stderr)
     trained_on = _warn_training_overlap(args.model, loaded.records)
     report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
-    print(render_report(report, title=f"Evaluation of {args.model} on {args.data}", skipped=loaded.report.skipped))
+    print(render_report(report, title=f"Evaluation of {args.model} on {source}", skipped=loaded.report.skipped))
     out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict(),
                            "training_prompt_overlap": trained_on}
     if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
@@ -231,19 +254,19 @@ def _eval_pairs(model: Any, args: argparse.Namespace) -> dict[str, Any]:
             else ""
         print("\n" + render_agreement(agreement) + extra)
         out["agreement"] = agreement.to_dict()
-    return out
+    return out, pairs
 
 
-def _eval_rewardbench2(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _eval_rewardbench2(model: Any, args: argparse.Namespace, source: str) -> dict[str, Any]:
     from rewardlab.eval.rewardbench2 import load_rewardbench2, rewardbench2_scores, score_rewardbench2
     from rewardlab.models.loading import BoundScorer
 
-    records = load_rewardbench2(args.data, split=args.split)
+    records = load_rewardbench2(source, split=args.split)
     if args.limit:
         records = records[: args.limit]
     items = score_rewardbench2(BoundScorer(model, precision=args.precision), records, batch_size=args.batch_size)
     result = rewardbench2_scores(items).to_dict()
-    print(_render_rewardbench(result, f"RewardBench 2 (best-of-n) on {args.data}"))
+    print(_render_rewardbench(result, f"RewardBench 2 (best-of-n) on {source}"))
     return result
 
 
@@ -277,6 +300,7 @@ def _eval_suite(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from rewardlab.audit import DEFAULT_PROBES, render_audit, run_probes
     from rewardlab.data import load_comparisons
+    from rewardlab.data.expand import expand_sources
     from rewardlab.errors import ConfigError
     from rewardlab.models.loading import BoundScorer
 
@@ -288,16 +312,28 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         if unknown:
             raise ConfigError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
         probes = [known[w] for w in wanted]
+    sources = expand_sources(args.data)
     model = _load_for_scoring(args.model, args.precision)
-    loaded = load_comparisons(args.data, format=args.format, split=args.split, on_invalid=args.on_invalid,
-                              limit=args.limit, columns=parse_columns(args.columns))
-    print(loaded.report.summary(), file=sys.stderr)
-    _warn_training_overlap(args.model, loaded.records)
-    report = run_probes(BoundScorer(model, precision=args.precision), loaded.records, probes,
-                        batch_size=args.batch_size, max_pairs=args.max_pairs, seed=args.seed)
-    print(render_audit(report, title=f"Reward-hacking audit of {args.model} on {args.data}"))
+    scorer = BoundScorer(model, precision=args.precision)
+    files, everything = [], []
+    for source in sources:
+        loaded = load_comparisons(source, format=args.format, split=args.split, on_invalid=args.on_invalid,
+                                  limit=args.limit, columns=parse_columns(args.columns))
+        print(loaded.report.summary(), file=sys.stderr)
+        _warn_training_overlap(args.model, loaded.records)
+        report = run_probes(scorer, loaded.records, probes, batch_size=args.batch_size, max_pairs=args.max_pairs,
+                            seed=args.seed)
+        print(render_audit(report, title=f"Reward-hacking audit of {args.model} on {source}") + "\n")
+        files.append({"data": source, **report.to_dict()})
+        everything += loaded.records
+    out = files[0]
+    if len(sources) > 1:
+        total = run_probes(scorer, everything, probes, batch_size=args.batch_size, max_pairs=args.max_pairs,
+                           seed=args.seed)
+        print(render_audit(total, title=f"Reward-hacking audit of {args.model}: total over {len(sources)} sources"))
+        out = {**total.to_dict(), "files": files}
     if args.json:
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str) + "\n")
     return 0
 
 
@@ -324,7 +360,7 @@ def _cmd_overopt(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from rewardlab.report import write_report
 
-    page = write_report(args.run_dir, args.out)
+    page = write_report(args.run_dir, args.out, extra_evals=args.eval or ())
     print(f"wrote {page}")
     return 0
 
@@ -425,10 +461,13 @@ def _parser() -> argparse.ArgumentParser:
 
     formats = ["auto", *FORMATS]
 
-    def data_opts(sp: argparse.ArgumentParser, optional_data: bool = False,
-                  extra_formats: tuple[str, ...] = ()) -> None:
+    many = ("data files, globs ('llmbar/**/dataset.json'), folders of data files, save_to_disk folders or hub "
+            "ids; several are reported each and in total")
+
+    def data_opts(sp: argparse.ArgumentParser, nargs: str | None = None, extra_formats: tuple[str, ...] = ()) -> None:
         sp.add_argument("model", help="model directory")
-        sp.add_argument("data", help="data file, save_to_disk folder or hub id", nargs="?" if optional_data else None)
+        sp.add_argument("data", nargs=nargs,
+                        help=many if nargs in ("*", "+") else "data file, save_to_disk folder or hub id")
         sp.add_argument("--format", default="auto", choices=[*formats, *extra_formats])
         sp.add_argument("--on-invalid", default="error", choices=["error", "skip"])
         sp.add_argument("--columns", metavar="FIELD=COLUMN,...",
@@ -438,7 +477,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
 
     e = sub.add_parser("eval", help="evaluate a reward model on pairwise data and/or a suite of expectations")
-    data_opts(e, optional_data=True, extra_formats=("rewardbench2",))
+    data_opts(e, "*", extra_formats=("rewardbench2",))
     e.add_argument("--split", help="split of a Hugging Face data set")
     e.add_argument("--limit", type=int, help="read at most this many rows")
     e.add_argument("--suite", help="known-good/known-bad checks: a YAML or JSONL file, or builtin:synth")
@@ -446,7 +485,7 @@ def _parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_eval)
 
     a = sub.add_parser("audit", help="bias probes: padding, markdown, hedging, sycophancy, repetition, length")
-    data_opts(a)
+    data_opts(a, "+")
     a.add_argument("--split", help="split of a Hugging Face data set")
     a.add_argument("--limit", type=int, help="read at most this many rows")
     a.add_argument("--max-pairs", type=int, default=300, help="audit a seeded sample of this many non-tie pairs")
@@ -458,10 +497,12 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write a run directory's self-contained HTML report")
     r.add_argument("run_dir", help="a run directory (from train or demo)")
     r.add_argument("--out", help="output file (default RUN_DIR/report.html)")
+    r.add_argument("--eval", action="append", metavar="EVAL_JSON",
+                   help="include a `rewardlab eval --json` file (e.g. PandaLM, LLMBar results); repeatable")
     r.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("score", help="score responses (or both sides of pairs) to JSONL, in input order")
-    data_opts(sc, optional_data=True)
+    data_opts(sc, "?")
     sc.add_argument("--out", required=True, help="output JSONL")
     sc.add_argument("--normalize", action="store_true", help="apply the model's saved reward statistics")
     sc.add_argument("--server", metavar="URL", help="score through a running `rewardlab serve` and give only "

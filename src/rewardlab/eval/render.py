@@ -11,7 +11,7 @@ from rewardlab.eval.verdict import BANDS
 
 BAND_NAMES = {name for _, name in BANDS}
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "render_sources"]
 
 
 def _pct(x: float | None) -> str:
@@ -85,4 +85,18 @@ def render_report(report: EvalReport, title: str = "Held-out evaluation",
     lines += _table("margin", report.by_margin, gold)
     lines.append("Bands: <65% risky, 65-70% weak, >=70% usable, >=75% solid, >=80% excellent; a band is given only "
                  "when the 95% CI (clustered by prompt) lies inside it, and a CI wholly below 50% is 'inverted'.")
+    return "\n".join(lines)
+
+
+def render_sources(files: list[dict[str, Any]], total: EvalReport) -> str:
+    """One line per evaluated source (its eval JSON) and the total: pairs, accuracy, 95% CI, verdict."""
+    names = [str(f["data"]) for f in files]
+    width = max(len("total"), *(len(n) for n in names))
+    lines = ["Per source", "==========", f"  {'source':<{width}}  {'pairs':>6}  {'acc':>6}  {'95% CI':^12}  verdict"]
+    rows = [(n, f) for n, f in zip(names, files)]
+    rows.append(("total", total.to_dict()))
+    for name, f in rows:
+        verdict = f.get("verdict_text") or f.get("verdict") or ""
+        lines.append(f"  {name:<{width}}  {f['n_pairs']:>6}  {_pct(f['accuracy']):>6}  {_ci(f.get('accuracy_ci95'))}"
+                     f"  {verdict}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rewardlab.errors import DataError
@@ -13,18 +14,21 @@ __all__ = ["REPORT_NAME", "render_report_html", "write_report"]
 REPORT_NAME = "report.html"
 
 
-def render_report_html(run_dir: str | Path, *, generated: str | None = None) -> str:
-    """The report for ``run_dir`` as an HTML string (``generated`` overrides the timestamp shown)."""
-    return render_page(load_run(run_dir), generated=generated)
+def render_report_html(run_dir: str | Path, *, generated: str | None = None,
+                       extra_evals: Sequence[str | Path] = ()) -> str:
+    """The report for ``run_dir`` as an HTML string (``generated`` overrides the timestamp shown);
+    ``extra_evals`` are ``rewardlab eval --json`` files shown under "Other evaluations"."""
+    return render_page(load_run(run_dir, extra_evals), generated=generated)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+def write_report(run_dir: str | Path, out: str | Path | None = None, *,
+                 extra_evals: Sequence[str | Path] = ()) -> Path:
     """Write the report for ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns the path.
 
     Raises :class:`DataError` when the run directory or its ``metrics.json`` is missing or
     unreadable, or when ``out`` cannot be written.
     """
-    html = render_report_html(run_dir)
+    html = render_report_html(run_dir, extra_evals=extra_evals)
     path = Path(out) if out is not None else Path(run_dir) / REPORT_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ say, in place of the section, what is absent and how to get it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class RunFiles:
     audit: dict[str, Any] | None = None
     suite: dict[str, Any] | None = None
     overopt: dict[str, Any] | None = None
+    extra_evals: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)  # `report --eval` files
     problems: dict[str, str] = field(default_factory=dict)
 
     def why_missing(self, name: str) -> str:
@@ -133,8 +135,22 @@ def _optional_lines(run: RunFiles, name: str) -> list[dict[str, Any]] | None:
         return None
 
 
-def load_run(run_dir: str | Path) -> RunFiles:
-    """Read ``run_dir``; raises :class:`DataError` when it or its ``metrics.json`` is missing or bad."""
+def load_eval_json(path: str | Path) -> dict[str, Any]:
+    """A ``rewardlab eval --json`` file; :class:`DataError` naming it when it is unreadable or not one."""
+    source = Path(path)
+    if not source.is_file():
+        raise DataError("no such eval JSON file; write one with `rewardlab eval MODEL DATA --json FILE`",
+                        source=str(source))
+    payload = _read_json(source)
+    if not isinstance(payload, dict) or ("accuracy" not in payload and "files" not in payload):
+        raise DataError("not a `rewardlab eval --json` file with pairwise results (no 'accuracy')", source=str(source))
+    return payload
+
+
+def load_run(run_dir: str | Path, extra_evals: Sequence[str | Path] = ()) -> RunFiles:
+    """Read ``run_dir`` and any ``extra_evals`` (eval JSON files); raises :class:`DataError` when the
+    run directory or its ``metrics.json`` is missing or bad, or an extra eval file is."""
+    evals = [(Path(p), load_eval_json(p)) for p in extra_evals]  # before the run: a typo fails fast
     root = Path(run_dir)
     if not root.is_dir():
         raise DataError(f"run directory {root} does not exist; train a model into it first "
@@ -165,4 +181,5 @@ def load_run(run_dir: str | Path) -> RunFiles:
     run.audit = _optional_object(run, "audit.json")
     run.suite = _optional_object(run, "suite.json")
     run.overopt = _optional_object(run, "overopt.json")
+    run.extra_evals = evals
     return run

@@ -15,6 +15,7 @@ from typing import Any
 from rewardlab import __version__
 from rewardlab.report.checks import probes_section, suite_section
 from rewardlab.report.details import details_section
+from rewardlab.report.evals import evals_section
 from rewardlab.report.load import RunFiles
 from rewardlab.report.markup import esc, obj
 from rewardlab.report.overopt import overopt_section
@@ -229,6 +230,7 @@ def render_page(run: RunFiles, *, generated: str | None = None) -> str:
         rewards_section(run.scores, ev, why("eval_scores.jsonl")),
         calibration_section(ev),
         breakdown_section(ev),
+        *([evals_section(run.extra_evals)] if run.extra_evals else []),
         length_section(run.scores, run.audit, why("eval_scores.jsonl"), why("audit.json")),
         probes_section(run.audit, why("audit.json")),
         suite_section(run.suite, why("suite.json")),
@@ -238,5 +240,6 @@ def render_page(run: RunFiles, *, generated: str | None = None) -> str:
     ]
     when = generated or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     title = f"Reward model report: {run.run_dir.name or run.run_dir}"
-    nav = "".join(f'<a href="#{sid}">{esc(label)}</a>' for sid, label in NAV)
+    links = [*NAV[:5], ("other-evals", "Other evals"), *NAV[5:]] if run.extra_evals else list(NAV)
+    nav = "".join(f'<a href="#{sid}">{esc(label)}</a>' for sid, label in links)
     return _document(title, str(run.run_dir.resolve()), nav, "".join(body), _footer(run, when))
