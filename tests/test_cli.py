@@ -400,3 +400,41 @@ def test_report_includes_extra_eval_files_each_source_and_the_total(trained: Pat
     capsys.readouterr()
     assert main(["report", str(trained), "--out", str(page), "--eval", str(trained / "metrics.json")]) == 2
     assert "not a `rewardlab eval --json` file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("verb", ["eval", "audit", "score"])
+def test_a_missing_data_file_is_reported_before_the_model_loads(verb: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # the model directory does not exist either: the data error must come first
+    argv = [verb, str(tmp_path / "no-model"), str(tmp_path / "missing.jsonl")]
+    assert main(argv + (["--out", str(tmp_path / "o.jsonl")] if verb == "score" else [])) == 2
+    err = capsys.readouterr().err
+    assert "missing.jsonl" in err and "no such file or folder" in err and "no-model" not in err
+
+
+def test_eval_shows_a_progress_bar_on_a_terminal_and_gives_the_same_scores(trained: Path) -> None:
+    import io
+
+    from rewardlab.scoring import CHUNK, DistinctInputs
+
+    rm = RewardModel.from_pretrained(trained / "model")
+    inputs = DistinctInputs()
+    for k in range(CHUNK + 40):
+        inputs.add(f"question {k % 7}", "word " * (k % 23) + str(k))
+    whole = inputs.score(rm, batch_size=64, precision="fp32")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    import sys
+
+    for stream in (Terminal(), io.StringIO()):
+        saved, sys.stderr = sys.stderr, stream
+        try:
+            chunked = inputs.score(rm, batch_size=64, precision="fp32", progress="eval: scoring")
+        finally:
+            sys.stderr = saved
+        assert chunked == pytest.approx(whole, abs=1e-5)
+        shown = stream.getvalue()
+        assert (f"eval: scoring:   0%|          | 0/{CHUNK + 40}" in shown) == isinstance(stream, Terminal)

@@ -368,6 +368,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     from rewardlab.data import load_comparisons
     from rewardlab.data.responses import first_row, is_response_row, load_responses
+    from rewardlab.data.sources import check_exists
 
     if args.server:
         from rewardlab.serve import RemoteScorer, ServeClient
@@ -379,6 +380,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     elif args.data is None:
         raise ConfigError("give MODEL and DATA, or --server URL and DATA")
     else:
+        check_exists(args.data)  # before the model loads
         model = _load_for_scoring(args.model, args.precision)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
@@ -567,6 +569,10 @@ def _unknown_verb(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str |
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # transformers' own "Loading weights" / "Writing model shards" bars flash by for every load and
+    # save (several per run); rewardlab shows its own bars for the slow parts. HF_HUB_DISABLE_PROGRESS_BARS=0
+    # brings them back.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     unknown = _unknown_verb(parser, argv)

@@ -15,7 +15,10 @@ from typing import Any, Protocol
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 
-__all__ = ["DistinctInputs", "SupportsScore"]
+__all__ = ["CHUNK", "DistinctInputs", "SupportsScore"]
+
+#: Inputs per ``score`` call when a progress bar is shown.
+CHUNK = 512
 
 
 class SupportsScore(Protocol):
@@ -43,12 +46,42 @@ class DistinctInputs:
             self.responses.append(response)
         return self.index[key]
 
-    def score(self, scorer: SupportsScore, *, batch_size: int = 32, **options: Any) -> list[float]:
-        """One finite reward per input, in index order (``options`` go to ``scorer.score``)."""
-        rewards = [float(r) for r in scorer.score(self.prompts, self.responses, batch_size=batch_size, **options)]
+    def score(self, scorer: SupportsScore, *, batch_size: int = 32, progress: str | None = None,
+              **options: Any) -> list[float]:
+        """One finite reward per input, in index order (``options`` go to ``scorer.score``).
+
+        With ``progress`` (a label), inputs are scored in chunks of ``CHUNK``, longest first so each
+        chunk batches as well as the whole would, under a progress bar on stderr; tqdm leaves the
+        bar out when stderr is not a terminal. The rewards are the same either way.
+        """
+        if progress is None or len(self.responses) <= CHUNK:
+            rewards = [float(r) for r in scorer.score(self.prompts, self.responses, batch_size=batch_size,
+                                                      **options)]
+        else:
+            rewards = self._score_in_chunks(scorer, batch_size, progress, options)
         if len(rewards) != len(self.responses):
             raise ModelError(f"the scorer returned {len(rewards)} rewards for {len(self.responses)} inputs; it must "
                              "return one reward per (prompt, response)")
         if not all(math.isfinite(r) for r in rewards):
             raise ModelError("the scorer returned a NaN or infinite reward; check the model and its inputs")
+        return rewards
+
+    def _score_in_chunks(self, scorer: SupportsScore, batch_size: int, label: str,
+                         options: dict[str, Any]) -> list[float]:
+        from tqdm.auto import tqdm
+
+        order = sorted(range(len(self.responses)),
+                       key=lambda i: -(len(str(self.prompts[i])) + len(self.responses[i])))
+        rewards = [math.nan] * len(self.responses)
+        with tqdm(total=len(order), desc=label, unit="input", disable=None, leave=False) as bar:
+            for start in range(0, len(order), CHUNK):
+                idx = order[start : start + CHUNK]
+                got = scorer.score([self.prompts[i] for i in idx], [self.responses[i] for i in idx],
+                                   batch_size=batch_size, **options)
+                if len(got) != len(idx):
+                    raise ModelError(f"the scorer returned {len(got)} rewards for {len(idx)} inputs; it must "
+                                     "return one reward per (prompt, response)")
+                for i, r in zip(idx, got):
+                    rewards[i] = float(r)
+                bar.update(len(idx))
         return rewards

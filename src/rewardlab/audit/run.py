@@ -100,7 +100,7 @@ def run_probes(
         ]
         for probe in probes
     }
-    r = texts.score(scorer, batch_size=batch_size)
+    r = texts.score(scorer, batch_size=batch_size, progress="audit: scoring")
     originals = r[:n_originals]
     reward_std = statistics.pstdev(originals) if len(originals) > 1 else 0.0
     if reward_std == 0 and len(r) > 1:

@@ -4,7 +4,8 @@
 and the whole. A glob is expanded here (so it works quoted, and on shells that do not expand);
 a folder written by ``save_to_disk`` is one source, any other folder stands for the data files
 under it (:data:`~rewardlab.data.sources.SUFFIXES`, recursively, in sorted order). Anything else,
-a file or a hub id, is passed on as it is and opened by ``open_source``.
+a file or a hub id, is passed on as it is and opened by ``open_source``; a local path that does not
+exist is refused here, before a command loads its model.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import glob
 from collections.abc import Sequence
 from pathlib import Path
 
-from rewardlab.data.sources import SUFFIXES
+from rewardlab.data.sources import SUFFIXES, check_exists
 from rewardlab.errors import DataError
 
 __all__ = ["expand_sources"]
@@ -54,5 +55,6 @@ def expand_sources(args: Sequence[str]) -> list[str]:
         elif path.is_dir():
             out += _folder(path)
         else:
+            check_exists(arg)  # before any model is loaded
             out.append(arg)
     return list(dict.fromkeys(out))

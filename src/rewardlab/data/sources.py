@@ -21,7 +21,8 @@ from typing import Any
 from rewardlab.data.validation import DUPLICATE_KEY, INVALID_JSON, MALFORMED_ROW, NOT_AN_OBJECT, RowError
 from rewardlab.errors import DataError, Hint
 
-__all__ = ["SUFFIXES", "DuplicateKeyError", "RawRow", "RawSource", "loads_strict", "looks_local", "open_source"]
+__all__ = ["SUFFIXES", "DuplicateKeyError", "RawRow", "RawSource", "check_exists", "loads_strict", "looks_local",
+           "open_source"]
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".parquet")
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
@@ -69,9 +70,19 @@ def open_source(source: str | Path, split: str | None = None) -> RawSource:
                 source=text, hint=Hint("split", None, "leave the split out for a file"),
             )
         return RawSource(name=text, rows=_guard(reader(path), text), text_cells=_suffix(path) == ".csv")
+    check_exists(text)
+    return _hub_dataset(text, split)
+
+
+def check_exists(source: str | Path) -> None:
+    """DataError "no such file or folder" for a source that names a local path that is not there
+    (a hub id passes); cheap, so commands call it before loading a model."""
+    text = str(source)
+    path = Path(text).expanduser()
+    if path.exists():
+        return
     if _suffix(path) or not _HUB_ID.fullmatch(text) or looks_local(path):
         raise DataError("no such file or folder", source=text)
-    return _hub_dataset(text, split)
 
 
 def looks_local(path: Path) -> bool:

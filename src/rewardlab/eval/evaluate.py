@@ -66,7 +66,7 @@ def score_comparisons(
     """Rewards for both sides of every comparison; each distinct input is scored once."""
     inputs = DistinctInputs()
     rows = [(inputs.add(r.prompt, r.chosen), inputs.add(r.prompt, r.rejected)) for r in records]
-    scores = inputs.score(model, batch_size=batch_size, precision=precision)
+    scores = inputs.score(model, batch_size=batch_size, precision=precision, progress="eval: scoring")
     return [ScoredPair(r, scores[c], scores[j]) for r, (c, j) in zip(records, rows)]
 
 

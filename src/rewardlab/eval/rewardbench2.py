@@ -268,6 +268,6 @@ def score_rewardbench2(model: Scorer, records: Sequence[RB2Record], *, batch_siz
     inputs = DistinctInputs()
     rows = [([inputs.add(r.prompt, c) for c in r.chosen], [inputs.add(r.prompt, j) for j in r.rejected])
             for r in records]
-    rewards = inputs.score(model, batch_size=batch_size)
+    rewards = inputs.score(model, batch_size=batch_size, progress="rewardbench2: scoring")
     return [BestOfNScores(r.subset, r.id, [rewards[i] for i in chosen], [rewards[i] for i in rejected])
             for r, (chosen, rejected) in zip(records, rows)]
