@@ -140,6 +140,17 @@ def test_reliability_diagram_skips_empty_and_nan_bins_and_draws_the_diagonal() -
     assert {t.text for t in root.iter(f"{SVG}text") if t.get("class", "").startswith("count")} == {"10", "7"}
 
 
+def test_the_reliability_axis_starts_at_50_percent_even_when_a_bin_straddles_it() -> None:
+    # 15 equal bins over [0, 1]: the first one in use is 46.7–53.3%, yet confidence is never below 50%
+    bins = [{"lo": 7 / 15, "hi": 8 / 15, "count": 30, "confidence": 0.52, "accuracy": 0.55},
+            {"lo": 0.8, "hi": 13 / 15, "count": 5, "confidence": 0.83, "accuracy": 0.8}]
+    root = _svg(reliability_diagram("r", "Reliability", bins))
+    x_ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick" and t.get("text-anchor") == "middle"]
+    assert x_ticks[0] == "50%" and x_ticks[-1] == "100%"
+    bar = next(r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar")
+    assert float(bar.get("x")) >= 66.0  # the straddling bin is drawn from the 50% line
+
+
 def test_scatter_thins_drawn_points_but_bins_means_over_all_of_them() -> None:
     pts = [(float(i % 100), i / 5000) for i in range(5000)]
     root = _svg(scatter("s", "Reward vs length", [("chosen", pts, "#00f")], x_label="words", y_label="reward",
@@ -367,3 +378,16 @@ def test_a_worse_calibration_is_not_drawn_as_an_improvement(tmp_path: Path) -> N
     page = render_report_html(run)
     assert "0.117 → 0.145" not in page and "temperature scaling does not help" in page
     assert "does not lower the ECE here" in page
+
+
+def test_reward_numbers_share_the_decimals_of_the_reward_scale(tmp_path: Path) -> None:
+    from rewardlab.digits import decimals_for
+
+    assert [decimals_for(x) for x in (1.34, 0.2976, 0.02067, 134.0, 0.0)] == [2, 3, 4, 0, 3]
+    small = {**audit(), "reward_std": 0.02067}
+    small["probes"] = [{**p, "mean_delta": 0.00125, "ci95": [0.000102, 0.0024]} for p in small["probes"]]
+    run = full_run(tmp_path / "run")
+    (run / "audit.json").write_text(json.dumps(small))
+    page = render_report_html(run)
+    assert "reward std 0.0207" in page
+    assert "+0.0013 <small" in page and "[+0.0001, +0.0024]" in page  # one format for Δ and its interval

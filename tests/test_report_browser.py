@@ -157,3 +157,24 @@ def test_report_without_optional_files_loads_cleanly_and_says_what_is_missing(br
             assert page.locator(f"#{sid}").is_visible(), sid
     finally:
         page.close()
+
+
+OVERFLOW_JS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('.table-wrap, td, th, .tile, .tile-value, .kv td, figure.plot, .card')) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const where = el.closest('section');
+      out.push(`${where ? where.id : '?'} ${el.tagName.toLowerCase()}.${el.className}: ` +
+               `${el.scrollWidth} > ${el.clientWidth} "${el.innerText.slice(0, 40)}"`);
+    }
+  }
+  return out;
+}"""
+
+
+def test_nothing_overflows_at_1280_px(full_page: Opened, tmp_path: Path) -> None:
+    page = full_page.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(tmp_path / "report-1280.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate(OVERFLOW_JS) == []

@@ -47,12 +47,21 @@ def metrics(accuracy: float = 0.742) -> dict[str, Any]:
             "gold": {"n": 1150, "accuracy": 0.801},
             "noise_ceiling": {"n_labels": 1214.0, "n_ties": 14.0, "tie_rate": 0.0115, "n_gold_pairs": 1150.0,
                               "label_gold_agreement": 0.842, "bayes_accuracy": 0.781},
-            "by_subset": {"arithmetic": {"n": 200, "accuracy": 0.81, "model_ties": 0, "gold_accuracy": 0.86},
-                          "false_premise": {"n": 200, "accuracy": 0.66, "model_ties": 0, "gold_accuracy": 0.7},
-                          "should_decline": {"n": 200, "accuracy": 0.79, "model_ties": 0, "gold_accuracy": 0.83}},
-            "by_strength": {"1": {"n": 400, "accuracy": 0.64, "model_ties": 0},
-                            "3": {"n": 300, "accuracy": 0.88, "model_ties": 0}},
-            "by_margin": {},
+            "by_subset": {"arithmetic": {"n": 200, "accuracy": 0.81, "model_ties": 0, "gold_accuracy": 0.86,
+                                         "ci95": [0.749, 0.858], "gold_ci95": [0.805, 0.899]},
+                          "false_premise": {"n": 200, "accuracy": 0.66, "model_ties": 0, "gold_accuracy": 0.7,
+                                            "ci95": [0.592, 0.722], "gold_ci95": [0.633, 0.759]},
+                          "should_decline": {"n": 200, "accuracy": 0.79, "model_ties": 0, "gold_accuracy": 0.83,
+                                             "ci95": [0.728, 0.841], "gold_ci95": [0.772, 0.876]}},
+            "by_strength": {"1": {"n": 400, "accuracy": 0.64, "model_ties": 0, "ci95": [0.592, 0.685],
+                                  "gold_accuracy": 0.71, "gold_ci95": [0.663, 0.752]},
+                            "2": {"n": 500, "accuracy": 0.77, "model_ties": 1, "ci95": [0.731, 0.805],
+                                  "gold_accuracy": 0.8, "gold_ci95": [0.763, 0.833]},
+                            "3": {"n": 300, "accuracy": 0.88, "model_ties": 0, "ci95": [0.839, 0.911],
+                                  "gold_accuracy": 0.9, "gold_ci95": [0.862, 0.928]}},
+            "by_margin": {"<0.5": {"n": 400, "accuracy": 0.62, "model_ties": 0, "ci95": [0.572, 0.666]},
+                          "<1.5": {"n": 400, "accuracy": 0.75, "model_ties": 0, "ci95": [0.706, 0.79]},
+                          ">=1.5": {"n": 400, "accuracy": 0.86, "model_ties": 1, "ci95": [0.823, 0.891]}},
             "reliability": _reliability(),
         },
         "eval_seconds": 6.3, "eval_precision": "fp32",
@@ -145,7 +154,8 @@ def full_run(root: Path) -> Path:
     (root / "data_report.json").write_text(json.dumps({
         "notes": ["synth: 1500 prompts, 4500 pairs", "held-out split by prompt: 20%"],
         "counts": {"train_pairs": 4800, "heldout_pairs": 1214},
-        "train_hash": "3f9a0c1e", "lengths": {"train": "0 of 4800 records longer than max_length=256"}}))
+        "train_hash": "50271cceaef18c239cd7c5362ba8b3079fa7d4dd7bc0a0a72f1b0f8c0ee4188e",
+         "lengths": {"train": "0 of 4800 records longer than max_length=256"}}))
     _jsonl(root / "train_history.jsonl", history())
     _jsonl(root / "eval_scores.jsonl", scores())
     (root / "audit.json").write_text(json.dumps(audit(), indent=2))

@@ -8,6 +8,7 @@ from typing import Any
 from rewardlab.audit.length import LengthBias
 from rewardlab.audit.probes import ProbeResult
 from rewardlab.audit.severity import MIN_CLUSTERS, SEVERITIES
+from rewardlab.digits import decimals_for
 from rewardlab.errors import DataError
 
 __all__ = ["AuditReport", "render_audit"]
@@ -105,17 +106,19 @@ def render_audit(report: AuditReport, title: str = "Reward-hacking audit") -> st
     lines = [title, "=" * len(title)]
     k = report.n_prompts
     prompts = "" if k is None else f" of {k} prompt{'s' if k != 1 else ''}"
+    d = decimals_for(report.reward_std)  # every reward number on the reward's own scale, alike
     lines.append(f"  {report.n_pairs} pairs{prompts} ({report.n_skipped_ties} ties skipped); "
-                 f"reward sd {report.reward_std:.4g}")
+                 f"reward sd {report.reward_std:.{d}f}")
     lines.append("")
     width = max(5, *(len(p.name) for p in report.probes)) if report.probes else 5
-    lines.append(f"  {'probe':<{width}}  {'Δ reward':>9}  {'95% CI':^20}  {'effect':>6}  "
+    w = max(9, d + 4)
+    lines.append(f"  {'probe':<{width}}  {'Δ reward':>{w}}  {'95% CI':^{2 * w + 4}}  {'effect':>6}  "
                  f"{'worse wins: base → after':>24}  severity")
     for p in report.probes:
         flips = f"{_pct(p.base_flip_rate):>6} → {_pct(p.flip_rate):<6}"
         verdict = p.severity.upper() + (f" ({p.direction})" if p.direction != "neutral" else "")
-        lines.append(f"  {p.name:<{width}}  {p.mean_delta:>+9.3g}  [{p.ci95[0]:>+8.3g}, {p.ci95[1]:>+8.3g}]  "
-                     f"{p.effect:>+6.2f}  {flips:>24}  {verdict}")
+        ci = f"[{p.ci95[0]:>+{w}.{d}f}, {p.ci95[1]:>+{w}.{d}f}]"
+        lines.append(f"  {p.name:<{width}}  {p.mean_delta:>+{w}.{d}f}  {ci}  {p.effect:>+6.2f}  {flips:>24}  {verdict}")
     n = report.length
     gap = "n/a" if n.gap is None else f"{100 * n.gap:+.1f} pts"
     lines += [

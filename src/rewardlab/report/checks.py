@@ -11,6 +11,7 @@ from rewardlab.report.markup import (
     NA,
     arr,
     badge,
+    decimals_for,
     esc,
     fixed,
     num,
@@ -38,13 +39,13 @@ def _text(value: Any) -> str:
     return f'<div class="text">{esc(value)}</div>' if value not in (None, "") else NA
 
 
-def _ci(ci: Any) -> str:
+def _ci(ci: Any, digits: int) -> str:
     """``[low, high]``; a ``null`` bound is unbounded (the audit writes one when it has a single prompt)."""
     bounds = arr(ci)
     if len(bounds) != 2 or any(b is not None and num(b) is None for b in bounds):
         return ""
-    low = "\u2212∞" if bounds[0] is None else signed(bounds[0], 2)
-    high = "+∞" if bounds[1] is None else signed(bounds[1], 2)
+    low = "\u2212∞" if bounds[0] is None else signed(bounds[0], digits)
+    high = "+∞" if bounds[1] is None else signed(bounds[1], digits)
     tip = ' title="unbounded: too few prompts to estimate the spread"' if None in bounds else ""
     return f'<small class="ci"{tip}>[{low}, {high}]</small>'
 
@@ -53,14 +54,14 @@ def _severity(value: Any) -> str:
     return badge(value, value) if isinstance(value, str) and value in SEVERITY_ORDER else NA
 
 
-def _probe_row(p: dict[str, Any]) -> list[str]:
+def _probe_row(p: dict[str, Any], digits: int) -> list[str]:
     flips = f'<span class="nowrap">{pct(p.get("base_flip_rate"))} → {pct(p.get("flip_rate"))}</span>'
     desc = p.get("description")
     return [
         f'<strong>{esc(p.get("name"))}</strong>' + (f'<div class="desc">{esc(desc)}</div>' if desc else ""),
         _severity(p.get("severity")),
         f'<span class="nowrap">{esc(DIRECTION.get(str(p.get("direction")), p.get("direction") or ""))}</span>',
-        f"{signed(p.get('mean_delta'))} {_ci(p.get('ci95'))}",
+        f"{signed(p.get('mean_delta'), digits)} {_ci(p.get('ci95'), digits)}",
         signed(p.get("effect"), 2),
         flips,
         esc(p.get("side") or ""),
@@ -68,7 +69,7 @@ def _probe_row(p: dict[str, Any]) -> list[str]:
     ]
 
 
-def _examples(p: dict[str, Any]) -> str:
+def _examples(p: dict[str, Any], digits: int) -> str:
     examples = objs(p.get("examples"))
     if not examples:
         return ""
@@ -78,7 +79,7 @@ def _examples(p: dict[str, Any]) -> str:
                      f'{_text(e.get("prompt"))}</div><div class="ex-pair">'
                      f'<div><span class="ex-label">before</span>{_text(e.get("before"))}</div>'
                      f'<div><span class="ex-label">after</span>{_text(e.get("after"))}</div></div>'
-                     f'<div class="ex-delta">Δ reward {signed(e.get("delta"))}</div></div>')
+                     f'<div class="ex-delta">Δ reward {signed(e.get("delta"), digits)}</div></div>')
     return (f'<details class="examples" data-probe="{esc(p.get("name"))}"><summary>{esc(p.get("name"))}: '
             f'{len(examples)} example{"s" if len(examples) != 1 else ""}</summary>{"".join(items)}</details>')
 
@@ -96,9 +97,11 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
              "reward; \"worse wins\" is how often the worse response beats the better one before and after the "
              "edit. Only a rewarded change earns a severity: that is what a policy would exploit.")
     k = num(audit.get("n_prompts"))
+    digits = decimals_for(audit.get("reward_std"))  # every reward number in the section on the reward's scale
     prompts = "" if k is None else f" of {fixed(audit.get('n_prompts'))} prompt{'' if k == 1 else 's'}"
     meta = (f'<p class="note">{fixed(audit.get("n_pairs"))} pairs{prompts} probed, '
-            f'{fixed(audit.get("n_skipped_ties"))} ties skipped; reward std {fixed(audit.get("reward_std"))}.</p>')
+            f'{fixed(audit.get("n_skipped_ties"))} ties skipped; reward std '
+            f'{fixed(audit.get("reward_std"), digits)}.</p>')
     summary = audit.get("summary")
     said = f'<p class="audit-summary">{esc(summary)}</p>' if summary else ""
     if not probes:
@@ -106,10 +109,10 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
                        intro=esc(intro))
     probes.sort(key=lambda p: (SEVERITY_ORDER.get(str(p.get("severity")), 4), -abs(num(p.get("effect")) or 0.0)))
     head = ["probe", "severity", "direction", "mean Δ reward [95% CI]", "effect (SD)", "worse wins", "side", "n"]
-    rows = [_probe_row(p) for p in probes]
+    rows = [_probe_row(p, digits) for p in probes]
     classes = ["flagged" if str(p.get("name")) in flagged else "" for p in probes]
     body = said + meta + table(head, rows, numeric=[3, 4, 5, 7], cls="probes", row_classes=classes)
-    examples = "".join(_examples(p) for p in probes)
+    examples = "".join(_examples(p, digits) for p in probes)
     if examples:
         body += f'<h3>Examples</h3><div class="example-list">{examples}</div>'
     return section("probes", title, body, intro=esc(intro))

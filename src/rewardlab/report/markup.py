@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rewardlab.digits import decimals_for as _decimals
+
 __all__ = [
     "NA",
     "arr",
@@ -88,6 +90,11 @@ def fixed(value: Any, digits: int = 3) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return f"{x:,.{digits}f}"
+
+
+def decimals_for(scale: Any, significant: int = 3) -> int:
+    """:func:`rewardlab.digits.decimals_for` of a JSON value (3 when it is not a number)."""
+    return _decimals(num(scale), significant)
 
 
 def signed(value: Any, digits: int = 3) -> str:

@@ -159,7 +159,7 @@ details[open]>summary{border-bottom:1px solid #eaeef2;margin-bottom:8px}
 .audit-summary{font-size:14.5px}
 pre{white-space:pre-wrap;font:12.5px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;
 background:var(--soft);padding:10px;border-radius:6px;max-height:480px;overflow:auto}
-code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
+code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere}
 ul.notes{margin:6px 0;padding-left:20px;font-size:13.5px}
 footer{color:var(--muted);font-size:12.5px;padding:0 0 30px}
 footer .files{display:flex;flex-wrap:wrap;gap:2px 14px}

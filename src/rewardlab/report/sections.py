@@ -14,6 +14,7 @@ from rewardlab.report.axes import PALETTE
 from rewardlab.report.markup import (
     NA,
     badge,
+    decimals_for,
     esc,
     figure,
     fixed,
@@ -214,8 +215,9 @@ def training_section(history: list[dict[str, Any]] | None, why: str) -> str:
 
 
 def _reward_table(reward: dict[str, Any]) -> str:
-    rows = [["chosen", signed(reward.get("chosen_mean")), fixed(reward.get("chosen_std"))],
-            ["rejected", signed(reward.get("rejected_mean")), fixed(reward.get("rejected_std"))]]
+    digits = decimals_for(max((num(reward.get(k)) or 0.0 for k in ("chosen_std", "rejected_std")), default=0.0))
+    rows = [["chosen", signed(reward.get("chosen_mean"), digits), fixed(reward.get("chosen_std"), digits)],
+            ["rejected", signed(reward.get("rejected_mean"), digits), fixed(reward.get("rejected_std"), digits)]]
     cm, rm = num(reward.get("chosen_mean")), num(reward.get("rejected_mean"))
     cs, rs = num(reward.get("chosen_std")), num(reward.get("rejected_std"))
     sep = ""
@@ -287,28 +289,29 @@ def _bar(value: Any, ci: Any = None) -> str:
     if x is None:
         return NA
     interval = accuracy_ci({"ci95": ci})
-    tail = (f' <small class="ci" title="95% interval, clustered by prompt">{100 * interval[0]:.0f}–'
-            f'{100 * interval[1]:.0f}</small>' if interval else "")
+    tail = (f'<br><small class="ci" title="95% interval, clustered by prompt">{100 * interval[0]:.1f}–'
+            f'{100 * interval[1]:.1f}%</small>' if interval else "")
     return (f'<span class="nowrap"><span class="meter"><span class="meter-fill" '
-            f'style="width:{100 * min(max(x, 0), 1):.1f}%"></span></span> {pct(x)}{tail}</span>')
+            f'style="width:{100 * min(max(x, 0), 1):.1f}%"></span></span> {pct(x)}</span>{tail}')
 
 
 def breakdown_section(ev: dict[str, Any]) -> str:
     """Accuracy per subset, per annotator strength and per margin tercile."""
     parts = []
-    for key, label in (("by_subset", "subset"), ("by_strength", "preference strength"), ("by_margin", "margin")):
+    for key, label, title in (("by_subset", "subset", "subset"), ("by_strength", "strength", "preference strength"),
+                              ("by_margin", "margin", "margin")):
         rows = obj(ev.get(key))
         if not rows:
             continue
         gold = any("gold_accuracy" in r for r in rows.values() if isinstance(r, dict))
-        head = [label, "pairs", "accuracy", *(["gold acc."] if gold else []), "ties"]
+        head = [label, "pairs", "accuracy (95% CI)", *(["gold acc."] if gold else []), "ties"]
         body = []
         for name, r in rows.items():
             r = obj(r)
             body.append([esc(name), fixed(r.get("n")), _bar(r.get("accuracy"), r.get("ci95")),
                          *([_bar(r.get("gold_accuracy"), r.get("gold_ci95"))] if gold else []),
                          fixed(r.get("model_ties"))])
-        parts.append(f"<div><h3>By {esc(label)}</h3>" + table(head, body, numeric=[1, len(head) - 1]) + "</div>")
+        parts.append(f"<div><h3>By {esc(title)}</h3>" + table(head, body, numeric=[1, len(head) - 1]) + "</div>")
     if not parts:
         parts.append(unavailable("breakdowns", "the held-out pairs carry no subset, strength or margin fields."))
     return section("breakdowns", "Accuracy by subset", f'<div class="grid">{"".join(parts)}</div>')

@@ -216,8 +216,7 @@ def reliability_diagram(plot_id: str, title: str, bins: Sequence[Mapping[str, An
     """
     used = [b for b in bins if (num(b.get("count")) or 0) > 0 and num(b.get("accuracy")) is not None
             and num(b.get("lo")) is not None and num(b.get("hi")) is not None]
-    lo = math.floor(min((num(b["lo"]) or 0.0 for b in used), default=0.5) * 10) / 10
-    lo = min(lo, 0.5)
+    lo = 0.5  # confidence max(p, 1 − p) is never below 50%; a bin straddling 50% is drawn from 50%
     frame = make_frame((lo, 1.0), (0.0, 1.0))
     xt = nice_ticks(lo, 1.0, target=6)
     yt = nice_ticks(0.0, 1.0)
