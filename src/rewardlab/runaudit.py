@@ -1,6 +1,6 @@
 """After a run's evaluation: per-pair scores, bias probes, a suite and the HTML report.
 
-Sits beside ``workflows`` above eval, audit and report (DESIGN import order). Every file it
+Sits beside ``workflows`` above eval, audit and report (the layers of docs/architecture.md). Every file it
 writes is one the report reads: ``eval_scores.jsonl``, ``audit.json``, ``suite.json``,
 ``report.html``. Each step is switched by the run's ``audit`` config section.
 """

@@ -1,6 +1,6 @@
 """Multi-stage workflows behind the CLI verbs: train then evaluate, and the demo.
 
-Sits above train and eval (DESIGN import order) so neither needs to know about the other.
+Sits above train and eval (the layers of docs/architecture.md) so neither needs to know about the other.
 """
 
 from __future__ import annotations

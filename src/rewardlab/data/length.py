@@ -3,7 +3,7 @@
 The data layer only decides and counts; it never cuts text itself. With ``truncate`` the
 records are kept and the model layer truncates from the left at tokenization (keeping
 the end of the response, where the scored token is). Every case is counted in a
-:class:`LengthReport` (DESIGN invariant 4).
+:class:`LengthReport` (invariant 4, docs/architecture.md).
 """
 
 from __future__ import annotations

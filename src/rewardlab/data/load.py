@@ -4,7 +4,7 @@
 loop (source → raw rows → format converter → record), parameterised by a
 :class:`_RecordReader`. It keeps the books: every row read is either returned or counted
 as skipped under a reason, and noteworthy rows (ties decided by vote, ignored columns)
-are written into the report, so nothing is dropped silently (DESIGN invariant 4).
+are written into the report, so nothing is dropped silently (invariant 4, docs/architecture.md).
 """
 
 from __future__ import annotations

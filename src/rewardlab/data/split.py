@@ -1,7 +1,7 @@
 """Train/test splits that never let a prompt straddle the two sides.
 
 If the same prompt appeared on both sides, test accuracy would partly measure memorised
-prompts (DESIGN invariant 4). Records of any type (comparisons, rankings, ratings, labels)
+prompts (invariant 4, docs/architecture.md). Records of any type (comparisons, rankings, ratings, labels)
 are grouped by their ``group`` (``prompt_id`` when set, else a hash of the prompt) and
 whole groups are assigned to one side.
 """

@@ -2,7 +2,7 @@
 
 Every reader goes through :class:`Fields`, so a bad value is reported the same way
 whatever the file type: which field, what was wrong, and a short ``reason`` key that
-``on_invalid="skip"`` counts (DESIGN invariant 4: no silent data loss).
+``on_invalid="skip"`` counts (invariant 4, docs/architecture.md: no silent data loss).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Load any Hugging Face backbone as a sequence-classification model with one output.
 
 The backbone keeps its own ``*ForSequenceClassification`` head class, so the saved model is
-a standard Hugging Face directory (DESIGN invariant 3). What rewardlab adds on load:
+a standard Hugging Face directory (invariant 3, docs/architecture.md). What rewardlab adds on load:
 dropout off (a reward model trains faster and more stably without it), a dedicated pad
 token for decoders whose pad equals EOS (invariant 2), and right-side padding / left-side
 truncation so over-long inputs keep the end of the response.

@@ -1,4 +1,4 @@
-"""The one place where a prompt and a response become model input text (DESIGN invariant 1).
+"""The one place where a prompt and a response become model input text (invariant 1, docs/architecture.md).
 
 Two formats exist. ``chat_template`` renders the conversation with the tokenizer's own chat
 template (decoders that have one). ``plain`` renders a documented role-prefixed template

@@ -1,7 +1,7 @@
 """Model directories: a standard Hugging Face export plus ``rewardlab.json`` and a model card.
 
 The directory loads with ``AutoModelForSequenceClassification.from_pretrained(dir)`` and gives
-the same rewards as rewardlab (DESIGN invariant 3). ``rewardlab.json`` holds what plain
+the same rewards as rewardlab (invariant 3, docs/architecture.md). ``rewardlab.json`` holds what plain
 transformers does not know: the input format, max length, reward statistics for
 normalization, and whatever the training run recorded (data hash, metrics).
 """

@@ -1,4 +1,4 @@
-"""Reward normalization: the one place ``(r - mean) / std`` is applied (DESIGN invariant 3).
+"""Reward normalization: the one place ``(r - mean) / std`` is applied (invariant 3, docs/architecture.md).
 
 Every model kind (``RewardModel``, ``RewardEnsemble``, ``EmbeddingRewardModel``) keeps its
 statistics in ``metadata["normalization"]`` and normalizes through this function; raw rewards

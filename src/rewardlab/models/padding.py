@@ -1,4 +1,4 @@
-"""Pure tensor helpers that locate the scored token from the attention mask (DESIGN invariant 2).
+"""Pure tensor helpers that locate the scored token from the attention mask (invariant 2, docs/architecture.md).
 
 Padding side must never change a score, so every batch is first brought to one canonical
 layout: real tokens packed to the left, padding on the right. Positions are then plain

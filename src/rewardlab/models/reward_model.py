@@ -2,7 +2,7 @@
 
 ``RewardModel`` is a ``torch.nn.Module`` around a standard ``*ForSequenceClassification``
 model (``num_labels=1``). Its ``forward`` maps a padded batch to one reward per row, reading
-the scored token from the attention mask (DESIGN invariant 2): encoders pool their first
+the scored token from the attention mask (invariant 2, docs/architecture.md): encoders pool their first
 token through the backbone's own head (exactly what ``AutoModelForSequenceClassification``
 does), decoders apply their ``score`` head at the last real token. Train, eval, score and
 serve all go through :meth:`forward`, so there is one definition of "the reward".

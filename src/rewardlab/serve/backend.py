@@ -4,7 +4,7 @@ A backend formats and tokenizes inputs (on the request path) and scores a batch 
 (on the model thread). It adds no maths of its own: a ``RewardModel`` is scored with
 ``output_ids``/``combine_outputs``, an ensemble with its members' ``score_ids`` and
 ``aggregate_rewards``, an embedding-head model with its embedder and head, so the server's
-rewards are the ones ``model.score`` returns for the same inputs (DESIGN invariants 1-3).
+rewards are the ones ``model.score`` returns for the same inputs (invariants 1-3, docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ nobody, and a burst of clients shares one forward.
 ``capacity`` bounds the items admitted and not yet answered (queued or in the forward);
 a request that does not fit is refused whole (:class:`QueueFull`), never partly queued.
 Batch composition does not change a score: the model code reads each reward at its own
-last real token (DESIGN invariant 2).
+last real token (invariant 2, docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ like real tokens, and every forward has a fixed cost. On a CPU (compute-bound) a
 mixed lengths is cheaper as a few forwards of similar lengths; on a GPU the fixed cost
 dominates and one forward is best. :func:`plan_forwards` finds the cheapest cut of the
 length-sorted batch exactly, by dynamic programming over the cut points (O(n^2), n <= a few
-hundred). Scores do not depend on the cut (DESIGN invariant 2).
+hundred). Scores do not depend on the cut (invariant 2, docs/architecture.md).
 """
 
 from __future__ import annotations

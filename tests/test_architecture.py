@@ -1,0 +1,81 @@
+"""docs/architecture.md stays true: its layer table is the import rule, and what it cites exists."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "rewardlab"
+DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def _layers() -> dict[str, int]:
+    """Package or top-level module name → its layer, from the doc's table."""
+    out: dict[str, int] = {}
+    for layer, names in re.findall(r"^\| (\d) \| (.+?) \|", DOC, flags=re.M):
+        for name in re.findall(r"`([a-z_]+)(?:/|\.py)`", names):
+            out[name] = int(layer)
+    return out
+
+
+def _unit(module: str) -> str:
+    """``rewardlab.data.load`` → ``data``; ``rewardlab.cli`` → ``cli``; ``rewardlab`` → ``rewardlab``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "rewardlab"
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("rewardlab"):
+            found.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("rewardlab"))
+    return found
+
+
+def test_every_package_and_top_level_module_has_a_layer() -> None:
+    layers = _layers()
+    units = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    units |= {p.stem for p in SRC.glob("*.py") if p.stem != "__init__"}
+    assert sorted(units - set(layers)) == [], "add these to the layer table of docs/architecture.md"
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    layers = _layers()
+    upward = []
+    for path in SRC.rglob("*.py"):
+        unit = _unit(".".join(path.relative_to(SRC.parent).with_suffix("").parts))
+        for imported in _imports(path):
+            target = _unit(imported)
+            if target in ("rewardlab", unit) or unit == "rewardlab":
+                continue
+            if layers[target] > layers[unit]:
+                upward.append(f"{path.relative_to(ROOT)} (layer {layers[unit]}) imports {imported} "
+                              f"(layer {layers[target]})")
+    assert upward == []
+
+
+def test_cited_tests_and_modules_exist() -> None:
+    for file, name in re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", DOC):
+        assert re.search(rf"^def {name}\(", (ROOT / file).read_text(encoding="utf-8"), flags=re.M), (file, name)
+    for file in re.findall(r"`(tests/[\w/]+\.py)`", DOC):
+        assert (ROOT / file).is_file(), file
+    table = DOC[DOC.index("## Invariants"):DOC.index("## A run directory")]
+    for module in re.findall(r"`((?:[a-z_]+/)?[a-z_]+\.py)`", table):
+        if not module.startswith("tests/"):
+            assert (SRC / module).is_file(), module
+
+
+def test_every_invariant_cited_in_the_code_is_in_the_doc() -> None:
+    numbers = {int(n) for n in re.findall(r"^\| (\d) \| \*\*", DOC, flags=re.M)}
+    cited = set()
+    for path in [*SRC.rglob("*.py"), *(ROOT / "docs").glob("*.md")]:
+        for group in re.findall(r"invariants? ([\d\-, ]+), docs/architecture\.md", path.read_text(encoding="utf-8")):
+            for part in re.findall(r"\d+(?:-\d+)?", group):
+                lo, _, hi = part.partition("-")
+                cited |= set(range(int(lo), int(hi or lo) + 1))
+    assert cited and cited <= numbers
+    assert "DESIGN invariant" not in "".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.py"))
