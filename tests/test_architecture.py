@@ -79,3 +79,21 @@ def test_every_invariant_cited_in_the_code_is_in_the_doc() -> None:
                 cited |= set(range(int(lo), int(hi or lo) + 1))
     assert cited and cited <= numbers
     assert "DESIGN invariant" not in "".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.py"))
+
+
+def test_run_directory_file_names_are_spelt_only_in_rundir() -> None:
+    import rewardlab.rundir as rundir
+
+    names = {getattr(rundir, n) for n in rundir.__all__ if n.isupper() and isinstance(getattr(rundir, n), str)}
+    names -= {"model", "data", "proxy", "members"}  # also ordinary words and JSON keys; checked as paths below
+    found = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "rundir.py" or path.name == "local.py":  # local.py: the backbone wheel's own model/ folder
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+            if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Constant)
+                    and node.right.value in ("model", "members", "proxy")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} / {node.right.value!r}")
+    assert found == [], "use the rundir constants"

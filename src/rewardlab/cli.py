@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rewardlab import __version__
+from rewardlab import __version__, rundir
 from rewardlab.data.columns import parse_columns
 from rewardlab.errors import ConfigError, RewardLabError
 
@@ -54,7 +54,7 @@ def _load_run_config(args: argparse.Namespace, base: dict[str, Any] | None = Non
 
     config = getattr(args, "config", None)
     if config is None and getattr(args, "resume", False) and args.out:
-        saved = Path(args.out) / "config.yaml"
+        saved = Path(args.out) / rundir.CONFIG
         if not saved.is_file():
             raise ConfigError(f"--resume without --config reuses {saved}, which does not exist; is --out {args.out} "
                               "a run directory?")
@@ -86,7 +86,6 @@ def demo_defaults() -> dict[str, Any]:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from rewardlab import rundir
     from rewardlab.runaudit import check_suite
     from rewardlab.synth import generate_world, write_world
     from rewardlab.workflows import hf_parity, train_and_evaluate
@@ -147,7 +146,7 @@ def _demo_study(model_dir: Path, out: Path, seed: int, prompts: int) -> Any:
     cfg = OverOptConfig(proxy=str(model_dir), n_prompts=prompts, n=300, seed=seed, points=16, bootstrap=100,
                         spot_checks=(50,))
     study = run_study(cfg, out, log=lambda m: print(f"  {m}"), progress=False)
-    if (out / "report.html").exists():
+    if (out / rundir.REPORT).exists():
         write_report(out)
     return study
 
@@ -338,7 +337,6 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_overopt(args: argparse.Namespace) -> int:
-    from rewardlab import rundir
     from rewardlab.config import load_config
     from rewardlab.overopt.config import OverOptConfig
     from rewardlab.overopt.study import render_study, run_study

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.audit import AuditReport, render_audit, run_probes, word_count
 from rewardlab.errors import RewardLabError
 from rewardlab.eval import ScoredPair
@@ -59,18 +60,18 @@ def audit_run(
     run = Path(run_dir)
     audit = suite = page = None
     with _step("held-out scores", log, "rewardlab eval RUN/model DATA --json out.json"):
-        write_eval_scores(pairs, run / "eval_scores.jsonl")
+        write_eval_scores(pairs, run / rundir.EVAL_SCORES)
     scorer = BoundScorer(model, precision=precision)
     if cfg.audit.probes:
         with _step("audit", log, "rewardlab audit RUN/model DATA --json RUN/audit.json"):
             audit = run_probes(scorer, [p.record for p in pairs], batch_size=cfg.eval.batch_size,
                                max_pairs=cfg.audit.max_pairs, seed=cfg.data.split_seed)
-            (run / "audit.json").write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
+            (run / rundir.AUDIT).write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
             log(render_audit(audit))
     spec = suite_spec(cfg)
     if spec:
         with _step("suite", log, f"rewardlab eval RUN/model --suite {spec}"):
-            suite = _run_suite(scorer, model, spec, cfg.eval.batch_size, run / "suite.json", log)
+            suite = _run_suite(scorer, model, spec, cfg.eval.batch_size, run / rundir.SUITE, log)
     if cfg.audit.report:
         with _step("report", log, "rewardlab report RUN"):
             from rewardlab.report import write_report

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from rewardlab import rundir
 from rewardlab.data.records import Prompt
 from rewardlab.models.io import METADATA_FILE, read_metadata
 
@@ -54,8 +55,8 @@ def _check_not_a_run_dir(root: Path) -> None:
     from rewardlab.errors import ModelError
 
     if root.is_dir() and not (root / METADATA_FILE).exists() and not (root / "config.json").exists() \
-            and (root / "model" / METADATA_FILE).is_file():
-        raise ModelError(f"{root} is a run directory, not a model directory; did you mean {root / 'model'}?")
+            and (root / rundir.MODEL / METADATA_FILE).is_file():
+        raise ModelError(f"{root} is a run directory, not a model directory; did you mean {root / rundir.MODEL}?")
 
 
 class BoundScorer:

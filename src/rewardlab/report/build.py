@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from rewardlab import rundir
 from rewardlab.errors import DataError
 from rewardlab.report.load import load_run
 from rewardlab.report.page import render_page
 
 __all__ = ["REPORT_NAME", "render_report_html", "write_report"]
 
-REPORT_NAME = "report.html"
+REPORT_NAME = rundir.REPORT
 
 
 def render_report_html(run_dir: str | Path, *, generated: str | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.report.markup import (
     NA,
     arr,
@@ -88,7 +89,7 @@ def probes_section(audit: dict[str, Any] | None, why: str) -> str:
     """The probe table (worst first) with severity badges, and each probe's examples, collapsed."""
     title = "Audit probes"
     if audit is None:
-        return section("probes", title, unavailable("audit.json", why))
+        return section("probes", title, unavailable(rundir.AUDIT, why))
     probes = objs(audit.get("probes"))
     flagged = {str(f) for f in arr(audit.get("flagged"))}
     intro = ("Each probe edits the worse response of held-out pairs in a way that should not make it better "
@@ -178,7 +179,7 @@ def suite_section(suite: dict[str, Any] | None, why: str) -> str:
     """Pass rate, per-tag results and every failed check with its scores."""
     title = "Behaviour suite"
     if suite is None:
-        return section("suite", title, unavailable("suite.json", why))
+        return section("suite", title, unavailable(rundir.SUITE, why))
     n, failed = num(suite.get("n_checks")), num(suite.get("n_failed"))
     name = suite.get("suite") or "suite"
     source = f' <small>from {esc(suite.get("source"))}</small>' if suite.get("source") else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.report.markup import NA, arr, duration, esc, fixed, kv_table, obj, section, table, unavailable
 
 __all__ = ["CONFIG_HIGHLIGHTS", "details_section"]
@@ -64,9 +65,9 @@ def details_section(metrics: dict[str, Any], config: dict[str, Any] | None, conf
     """Training and evaluation numbers, the data report, and the resolved config (collapsed)."""
     left = "<h3>Training</h3>" + kv_table(_train_rows(metrics))
     middle = "<h3>Data</h3>" + (_data_report(data_report) if data_report is not None
-                                else unavailable("data_report.json", why_data))
+                                else unavailable(rundir.DATA_REPORT, why_data))
     if config_text is None:
-        right = "<h3>Config</h3>" + unavailable("config.yaml", why_config)
+        right = "<h3>Config</h3>" + unavailable(rundir.CONFIG, why_config)
     else:
         shown = [(k, _lookup(config or {}, k)) for k in CONFIG_HIGHLIGHTS]
         rows = [[f"<code>{esc(k)}</code>", esc(v)] for k, v in shown if v is not None]

@@ -14,21 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.errors import DataError
 
 __all__ = ["HOW_TO_GET", "RunFiles", "load_run"]
 
 # What to do when an optional file is absent; shown in the page next to "not available".
 HOW_TO_GET = {
-    "config.yaml": "`rewardlab train` and `rewardlab demo` write the resolved config into the run directory.",
-    "data_report.json": "`rewardlab train` and `rewardlab demo` write it when they load the data.",
-    "train_history.jsonl": "`rewardlab train` writes it at the end of training (one line per logged step; "
+    rundir.CONFIG: "`rewardlab train` and `rewardlab demo` write the resolved config into the run directory.",
+    rundir.DATA_REPORT: "`rewardlab train` and `rewardlab demo` write it when they load the data.",
+    rundir.HISTORY: "`rewardlab train` writes it at the end of training (one line per logged step; "
                            "eval lines need train.eval_every > 0).",
-    "eval_scores.jsonl": "`rewardlab train` and `rewardlab demo` write the per-pair held-out rewards; runs "
+    rundir.EVAL_SCORES: "`rewardlab train` and `rewardlab demo` write the per-pair held-out rewards; runs "
                          "made before this file existed do not have it.",
-    "audit.json": "train and demo write it unless audit.probes=false; for an existing model run "
+    rundir.AUDIT: "train and demo write it unless audit.probes=false; for an existing model run "
                   "`rewardlab audit RUN/model DATA --json RUN/audit.json`, then `rewardlab report RUN` again.",
-    "suite.json": "train and demo write it when audit.suite names a suite (auto: builtin:synth on synthetic "
+    rundir.SUITE: "train and demo write it when audit.suite names a suite (auto: builtin:synth on synthetic "
                   "data); or run `rewardlab eval RUN/model --suite FILE --json out.json` and save its \"suite\" "
                   "object as RUN/suite.json.",
 }
@@ -155,7 +156,7 @@ def load_run(run_dir: str | Path, extra_evals: Sequence[str | Path] = ()) -> Run
     if not root.is_dir():
         raise DataError(f"run directory {root} does not exist; train a model into it first "
                         f"(`rewardlab train --out {root}` or `rewardlab demo --out {root}`)")
-    metrics_path = root / "metrics.json"
+    metrics_path = root / rundir.METRICS
     if not metrics_path.exists() and (root / "rewardlab.json").is_file():
         raise DataError(f"{root} is a model directory; the report belongs to the run directory that holds it: "
                         f"rewardlab report {root.parent}")
@@ -167,19 +168,19 @@ def load_run(run_dir: str | Path, extra_evals: Sequence[str | Path] = ()) -> Run
     if not isinstance(metrics, dict):
         raise DataError("expected a JSON object with 'train' and 'eval'", source=str(metrics_path))
     run = RunFiles(run_dir=root, metrics=metrics)
-    config_path = root / "config.yaml"
+    config_path = root / rundir.CONFIG
     if config_path.exists():
         try:
             run.config_text, run.config = _read_yaml(config_path)
         except DataError as err:
-            run.problems["config.yaml"] = str(err)
+            run.problems[rundir.CONFIG] = str(err)
     else:
-        run.problems["config.yaml"] = "not found"
-    run.data_report = _optional_object(run, "data_report.json")
-    run.history = _optional_lines(run, "train_history.jsonl")
-    run.scores = _optional_lines(run, "eval_scores.jsonl")
-    run.audit = _optional_object(run, "audit.json")
-    run.suite = _optional_object(run, "suite.json")
-    run.overopt = _optional_object(run, "overopt.json")
+        run.problems[rundir.CONFIG] = "not found"
+    run.data_report = _optional_object(run, rundir.DATA_REPORT)
+    run.history = _optional_lines(run, rundir.HISTORY)
+    run.scores = _optional_lines(run, rundir.EVAL_SCORES)
+    run.audit = _optional_object(run, rundir.AUDIT)
+    run.suite = _optional_object(run, rundir.SUITE)
+    run.overopt = _optional_object(run, rundir.OVEROPT)
     run.extra_evals = evals
     return run

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.report.axes import PALETTE
 from rewardlab.report.markup import arr, badge, esc, figure, fixed, num, obj, section, table, unavailable
 from rewardlab.report.svg import Series, line_chart
@@ -120,7 +121,7 @@ def _experiments(study: dict[str, Any]) -> str:
 def overopt_section(study: dict[str, Any] | None, why: str) -> str:
     """The section for ``overopt.json`` (or a note saying how to get one)."""
     if study is None:
-        return section("overopt", TITLE, unavailable("overopt.json", f"{why}. Run `rewardlab overopt MODEL_DIR` "
+        return section("overopt", TITLE, unavailable(rundir.OVEROPT, f"{why}. Run `rewardlab overopt MODEL_DIR` "
                                                      "to study how hard a policy can push on this model."))
     scorers = {k: obj(v) for k, v in obj(study.get("scorers")).items()}
     primary = str(study.get("primary") or next(iter(scorers), ""))

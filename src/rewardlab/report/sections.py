@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rewardlab import rundir
 from rewardlab.eval.verdict import BANDS, INVERTED, UNCERTAIN, verdict
 from rewardlab.report.axes import PALETTE
 from rewardlab.report.markup import (
@@ -193,7 +194,7 @@ def training_section(history: list[dict[str, Any]] | None, why: str) -> str:
     """Loss and accuracy against optimizer step, for the training batches and the periodic eval."""
     title = "Training curves"
     if history is None:
-        return section("training", title, unavailable("train_history.jsonl", why))
+        return section("training", title, unavailable(rundir.HISTORY, why))
     if not history:
         return section("training", title, unavailable("training curves", "train_history.jsonl has no lines."))
     has_eval = any("eval_loss" in h or "eval_accuracy" in h for h in history)

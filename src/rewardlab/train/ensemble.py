@@ -60,19 +60,20 @@ def run_ensemble(cfg: RunConfig, run_dir: str | Path, *, resume: bool = False,
         train = bootstrap(data.train, seed) if ens.bootstrap else list(data.train)
         member_data = RunData(train=train, heldout=list(data.heldout), notes=list(data.notes),
                               counts=dict(data.counts), world=data.world)
-        member_run = run / "members" / str(k)
-        done = (member_run / "model" / "rewardlab.json").exists()
+        member_run = run / rundir.MEMBERS / str(k)
+        done = (member_run / rundir.MODEL / "rewardlab.json").exists()
         if resume and done:
             log(f"ensemble member {k + 1}/{ens.members}: already trained")
-            member_dirs.append(member_run / "model")
+            member_dirs.append(member_run / rundir.MODEL)
             continue
         log(f"ensemble member {k + 1}/{ens.members} (seed {seed}{', bootstrap' if ens.bootstrap else ''})")
-        has_ckpt = any((member_run / "checkpoints").glob("step-*")) if (member_run / "checkpoints").exists() else False
+        checkpoints = member_run / rundir.CHECKPOINTS
+        has_ckpt = checkpoints.exists() and any(checkpoints.glob("step-*"))
         result = run_training(member_cfg, member_run, resume=resume and has_ckpt, data=member_data,
                               log=lambda m, k=k: log(f"  [{k}] {m}"))  # type: ignore[misc]
         results.append(result)
         member_dirs.append(result.model_dir)
-    model_dir = run / "model"
+    model_dir = run / rundir.MODEL
     ensemble = RewardEnsemble.assemble(
         member_dirs, model_dir, aggregate=ens.aggregate, lam=ens.lam,
         metadata={"backbone": cfg.model.backbone, "ensemble": {"members": ens.members, "bootstrap": ens.bootstrap}},
