@@ -97,3 +97,45 @@ def test_run_directory_file_names_are_spelt_only_in_rundir() -> None:
                     and node.right.value in ("model", "members", "proxy")):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} / {node.right.value!r}")
     assert found == [], "use the rundir constants"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module → the rewardlab modules it imports (anywhere in it, lazy imports included).
+
+    ``from package import submodule`` is an edge to the submodule, not to the package's ``__init__``.
+    """
+    modules = {}
+    for path in SRC.rglob("*.py"):
+        parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("rewardlab"):
+                subs = {f"{node.module}.{a.name}" for a in node.names} & set(modules)
+                graph[name] |= subs or ({node.module} & set(modules))
+            elif isinstance(node, ast.Import):
+                graph[name] |= {a.name for a in node.names} & set(modules)
+    return graph
+
+
+def test_the_module_import_graph_has_no_cycles() -> None:
+    graph = _module_graph()
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if nxt == "rewardlab" or nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == []

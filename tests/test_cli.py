@@ -43,6 +43,10 @@ def test_train_writes_model_metrics_and_statistics(trained: Path) -> None:
     meta = json.loads((trained / "model" / "rewardlab.json").read_text())
     assert meta["normalization"]["std"] > 0 and "heldout_accuracy" in meta["metrics"]
     assert meta["data_hash"] and meta["input_format"]["kind"] == "plain"
+    card = (trained / "model" / "README.md").read_text()
+    n = int(meta["normalization"]["n"])
+    assert f"mean and standard deviation over {n:,} held-out responses" in card  # where they really come from
+    assert "training data" not in card
 
 
 def test_eval_prints_a_table_and_writes_json(trained: Path, world: Path, tmp_path: Path,

@@ -16,7 +16,7 @@ from typing import Any
 
 from rewardlab import rundir
 from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
-from rewardlab.models.io import write_metadata
+from rewardlab.models.export import write_metadata
 from rewardlab.models.precision import resolve_precision
 from rewardlab.models.train_prompts import write_train_prompts
 from rewardlab.train import RunConfig, TrainResult, run_training

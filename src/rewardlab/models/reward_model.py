@@ -20,6 +20,7 @@ import torch
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
+from rewardlab.models.export import write_model_dir
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import (
     InputFormat,
@@ -29,6 +30,7 @@ from rewardlab.models.formatting import (
     tokenize_texts,
 )
 from rewardlab.models.heads import ensure_fp32_head, head_linear, resize_head
+from rewardlab.models.io import read_metadata
 from rewardlab.models.metadata import check_position_table, typed_load
 from rewardlab.models.normalization import normalize_rewards
 from rewardlab.models.padding import last_token_index, right_align
@@ -150,8 +152,6 @@ class RewardModel(torch.nn.Module):
     @typed_load
     def from_pretrained(cls, path: str | os.PathLike[str]) -> RewardModel:
         """Load a model directory written by :meth:`save_pretrained` (or a plain HF reward model)."""
-        from rewardlab.models.io import read_metadata
-
         meta = read_metadata(Path(path)) if Path(path).is_dir() else None
         cls._check_single(Path(path), meta)
         loaded = load_backbone(path, new_head=False, own_export=meta is not None)
@@ -177,8 +177,6 @@ class RewardModel(torch.nn.Module):
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
         """Write a standard HF model directory plus ``rewardlab.json`` and a model card."""
-        from rewardlab.models.io import write_model_dir
-
         return write_model_dir(self, Path(path))
 
     # ----------------------------------------------------------------------------- inputs

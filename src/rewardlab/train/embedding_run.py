@@ -16,13 +16,13 @@ from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash
 from rewardlab.train.embedding import train_embedding_head
 from rewardlab.train.loop import LoopResult
+from rewardlab.train.records import TrainResult, write_run_records
 
 __all__ = ["run_embedding"]
 
 
 def run_embedding(cfg: RunConfig, run: Path, data: RunData, acc: Any, log: Callable[[str], Any]) -> Any:
     """Train the embedding head ``cfg.embedding`` describes on ``data`` and save it to ``run/model``."""
-    from rewardlab.train.run import TrainResult, write_run_records
 
     if cfg.loss.records not in ("pairs", "labels") or cfg.loss.name == "tie_bt":
         raise ConfigError(

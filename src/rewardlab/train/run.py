@@ -14,12 +14,10 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from rewardlab import rundir
 from rewardlab.config import config_to_dict
@@ -30,22 +28,14 @@ from rewardlab.models.reward_model import RewardModel
 from rewardlab.train.checkpoint import check_compatible, checkpoint_dirs
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData, data_hash, load_run_data
+from rewardlab.train.embedding_run import run_embedding
 from rewardlab.train.examples import TargetScale, build_examples, rating_scale
-from rewardlab.train.loop import LoopResult, train_loop
+from rewardlab.train.loop import train_loop
 from rewardlab.train.objective import LENGTH_UNIT, TrainModule
 from rewardlab.train.pairs import tokenize_pairs
+from rewardlab.train.records import TrainResult, write_run_records
 
 __all__ = ["TrainResult", "apply_lengths", "build_model", "fingerprint_config", "run_training", "write_run_records"]
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    model_dir: Path
-    model: Any  # RewardModel, or EmbeddingRewardModel for model.method=embedding
-    loop: LoopResult
-    data: RunData
-    lengths: dict[str, LengthReport] = field(default_factory=dict)
 
 
 def build_model(cfg: RunConfig) -> RewardModel:
@@ -58,6 +48,8 @@ def build_model(cfg: RunConfig) -> RewardModel:
     )
     model.metadata["backbone"] = cfg.model.backbone if cfg.model.backbone != "default" else "all-MiniLM-L6-v2"
     model.metadata["base_source"], model.metadata["base_gguf_file"] = source, gguf
+    if cfg.model.freeze_embeddings and cfg.model.method == "full":
+        model.hf.get_input_embeddings().requires_grad_(False)
     return model
 
 
@@ -125,16 +117,6 @@ def _fingerprint(cfg: RunConfig, train_hash: str) -> str:
     return hashlib.sha256(json.dumps([fingerprint_config(cfg), train_hash], sort_keys=True).encode()).hexdigest()[:16]
 
 
-def write_run_records(run: Path, cfg: RunConfig, data: RunData, train_hash: str,
-                      lengths: dict[str, Any] | None = None) -> None:
-    """``config.yaml`` and ``data_report.json``: what the run was asked to do and what it read."""
-    rundir.write_text_atomic(run / rundir.CONFIG, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
-    summary: dict[str, Any] = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash}
-    if lengths is not None:
-        summary["lengths"] = lengths
-    rundir.write_text_atomic(run / rundir.DATA_REPORT, json.dumps(summary, indent=2))
-
-
 def _silent(_: str) -> None:
     """Only the main process talks; the others train quietly."""
 
@@ -166,7 +148,6 @@ def run_training(
     for note in data.notes:
         log(note)
     if cfg.model.method == "embedding":
-        from rewardlab.train.embedding_run import run_embedding
 
         if on_start is not None and acc.is_main_process:
             on_start()

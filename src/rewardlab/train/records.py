@@ -1,0 +1,45 @@
+"""What a training run leaves behind: its result object and its records in the run directory.
+
+Shared by the fine-tuning path (``train/run.py``) and the frozen-embedding path
+(``train/embedding_run.py``), which both write ``config.yaml`` and ``data_report.json`` the
+same way and return the same :class:`TrainResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rewardlab import rundir
+from rewardlab.config import config_to_dict
+from rewardlab.data import LengthReport
+from rewardlab.train.config import RunConfig
+from rewardlab.train.data import RunData
+from rewardlab.train.loop import LoopResult
+
+__all__ = ["TrainResult", "write_run_records"]
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    model_dir: Path
+    model: Any  # RewardModel, or EmbeddingRewardModel for model.method=embedding
+    loop: LoopResult
+    data: RunData
+    lengths: dict[str, LengthReport] = field(default_factory=dict)
+
+
+
+def write_run_records(run: Path, cfg: RunConfig, data: RunData, train_hash: str,
+                      lengths: dict[str, Any] | None = None) -> None:
+    """``config.yaml`` and ``data_report.json``: what the run was asked to do and what it read."""
+    rundir.write_text_atomic(run / rundir.CONFIG, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    summary: dict[str, Any] = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash}
+    if lengths is not None:
+        summary["lengths"] = lengths
+    rundir.write_text_atomic(run / rundir.DATA_REPORT, json.dumps(summary, indent=2))
