@@ -78,6 +78,21 @@ def test_short_run_loss_falls_and_writes_a_complete_run_dir(tmp_path: Path, tiny
     assert sum(c > r for c, r in zip(rewards_c, rewards_r)) / len(held) > 0.9
 
 
+def test_frozen_embeddings_stay_as_loaded_while_the_rest_trains(tmp_path: Path, tiny_bert_dir: Path) -> None:
+    from safetensors.torch import load_file as load
+
+    cfg = config(write_pairs(tmp_path / "pairs.jsonl", n=32), tiny_bert_dir, "train.epochs=1",
+                 "model.freeze_embeddings=true")
+    run_training(cfg, tmp_path / "run", log=lambda _: None)
+    before = load(next(tiny_bert_dir.glob("*.safetensors")))
+    after = weights(tmp_path / "run")
+    word = next(k for k in after if k.endswith("word_embeddings.weight"))
+    assert torch.equal(after[word], before[next(k for k in before if k.endswith("word_embeddings.weight"))])
+    moved = [k for k in after if "encoder.layer.0" in k and k.endswith("weight")]
+    assert moved and any(not torch.equal(after[k], before[next(b for b in before if b.endswith(k.split(".", 1)[1]))])
+                         for k in moved)
+
+
 def test_resume_from_a_mid_run_checkpoint_equals_an_unbroken_run(tmp_path: Path, tiny_bert_dir: Path) -> None:
     data = write_pairs(tmp_path / "pairs.jsonl")
     cfg = config(data, tiny_bert_dir, "train.max_steps=14", "train.save_every=3", "train.keep_checkpoints=10",

@@ -54,6 +54,9 @@ class ModelConfig:
     max_length: int = 256
     input_format: Literal["auto", "plain", "chat_template"] = "auto"
     dropout: bool = False  # off by default: faster and more stable reward-model training
+    # keep the input token embeddings fixed (full fine-tuning only): about half of MiniLM's parameters, so
+    # a faster optimizer step, and the pretrained vocabulary is not pulled toward the training prompts
+    freeze_embeddings: bool = False
     # fine-tune everything, LoRA adapters, or a small head on frozen embeddings
     method: Literal["full", "lora", "embedding"] = "full"
     # Run Python code that ships inside a backbone directory or hub repo (its config's auto_map). Off: such a
@@ -71,7 +74,7 @@ class DataConfig:
 
     train: str = "synth"  # a file, a save_to_disk directory, a hub id, or 'synth'
     eval: str | None = None  # held-out data; when unset, `train` is split by prompt
-    format: Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar"] = "auto"
+    format: Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena"] = "auto"
     split: str | None = None  # split name for Hugging Face data sets
     test_fraction: float = 0.2
     split_seed: int = 0
