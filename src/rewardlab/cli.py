@@ -20,6 +20,7 @@ from typing import Any
 from rewardlab import __version__, rundir
 from rewardlab.data.columns import parse_columns
 from rewardlab.errors import ConfigError, RewardLabError
+from rewardlab.precisions import PRECISIONS
 
 __all__ = ["main"]
 
@@ -474,7 +475,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="read columns under other names, e.g. prompt=question,chosen=good,rejected=bad or "
                              "prompt=q,response_a=a,response_b=b,winner=winner (docs/data.md)")
         sp.add_argument("--batch-size", type=int, default=64)
-        sp.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+        sp.add_argument("--precision", default="auto", choices=PRECISIONS)
 
     e = sub.add_parser("eval", help="evaluate a reward model on pairwise data and/or a suite of expectations")
     data_opts(e, "*", extra_formats=("rewardbench2",))
@@ -522,7 +523,7 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("model", help="model directory")
     sv.add_argument("--host", help="bind address (default 127.0.0.1; API keys from REWARDLAB_API_KEYS)")
     sv.add_argument("--port", type=int, help="port (default 8000)")
-    sv.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+    sv.add_argument("--precision", choices=PRECISIONS,
                     help="default auto: bf16 where the hardware runs it natively (as `score`), else fp32")
     sv.add_argument("--config", help="YAML file of ServeConfig fields")
     sv.add_argument("--set", action="append", metavar="KEY=VALUE",

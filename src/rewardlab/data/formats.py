@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rewardlab.data.dialogue import (
     has_hh_markers,
@@ -34,9 +34,11 @@ from rewardlab.data.validation import (
 )
 from rewardlab.errors import DataError, Hint
 
-__all__ = ["FORMATS", "FormatContext", "convert_row", "detect_format", "llmbar_subset_from_path"]
+__all__ = ["FORMATS", "FormatContext", "PairFormat", "convert_row", "detect_format", "llmbar_subset_from_path"]
 
-FORMATS = ("rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena")
+#: The pairwise formats, defined once: the loaders, the configs, the CLI choices and docs/data.md use these.
+PairFormat = Literal["rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena"]
+FORMATS: tuple[str, ...] = get_args(PairFormat)
 #: ``winner`` values of the arena shape (LMSYS Chatbot Arena exports): which response won.
 ARENA_WINNERS = {"model_a": "a", "a": "a", "model_b": "b", "b": "b", "tie": "tie", "tie (bothbad)": "tie"}
 _ARENA_KEYS = {"response_a", "response_b", "winner"}

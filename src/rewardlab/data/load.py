@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, get_args
 
 from rewardlab.data.columns import apply_columns, check_columns
-from rewardlab.data.formats import FORMATS, FormatContext, convert_row, detect_format, llmbar_subset_from_path
+from rewardlab.data.formats import (
+    FORMATS,
+    FormatContext,
+    PairFormat,
+    convert_row,
+    detect_format,
+    llmbar_subset_from_path,
+)
 from rewardlab.data.record_formats import (
     LABEL_FORMATS,
     RANKING_FORMATS,
@@ -50,7 +57,7 @@ __all__ = [
     "load_ratings",
 ]
 
-Format = Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena"]
+Format = Literal["auto", PairFormat]
 RankingFormat = Literal["auto", "rewardlab"]
 RatingFormat = Literal["auto", "rewardlab", "helpsteer", "scalar"]
 LabelFormat = Literal["auto", "rewardlab", "trl"]

@@ -11,11 +11,11 @@ from typing import Any, Literal
 import torch
 
 from rewardlab.errors import ConfigError
+from rewardlab.precisions import PRECISIONS, Precision
 
-__all__ = ["Precision", "autocast", "cast_linear_weights", "cpu_has_fast_bf16", "resolve_precision",
+__all__ = ["PRECISIONS", "Precision", "autocast", "cast_linear_weights", "cpu_has_fast_bf16", "resolve_precision",
            "scoring_device", "store_bf16_weights"]
 
-Precision = Literal["auto", "fp32", "bf16"]
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +33,7 @@ def cpu_has_fast_bf16() -> bool:
 
 def resolve_precision(requested: str, device: torch.device) -> Literal["fp32", "bf16"]:
     """Turn ``auto`` into ``bf16`` where the hardware runs it fast, else ``fp32``."""
-    if requested not in ("auto", "fp32", "bf16"):
+    if requested not in PRECISIONS:
         raise ConfigError(f"precision must be auto, fp32 or bf16, got {requested!r}")
     if requested != "auto":
         return requested  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from typing import Literal
 from rewardlab.errors import ConfigError
 from rewardlab.overopt.experiments import IterateConfig, ScalingConfig
 from rewardlab.overopt.proxies import ProxyTrainConfig
+from rewardlab.precisions import Precision
 from rewardlab.synth.candidates import AttributePolicy
 
 __all__ = ["OverOptConfig"]
@@ -48,7 +49,7 @@ class OverOptConfig:
     laplace_kappa: float | None = 1.0
     laplace_prior: float = 1.0  # prior precision of the last layer
     spot_checks: tuple[int, ...] = (50, 200)  # gold-comparison budgets for the early-stopping rule (docs/overopt.md)
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Precision = "auto"
     batch_size: int = 64
     cache_dir: str | None = None  # the score cache (default $XDG_CACHE_HOME/rewardlab/scores); "-" turns it off
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rewardlab.errors import ConfigError
+from rewardlab.precisions import PRECISIONS, Precision
 
 __all__ = ["OnOverlong", "ServeConfig", "resolve_api_keys"]
 
@@ -63,7 +64,7 @@ class ServeConfig:
     drain_timeout_s: float = 30.0  # on shutdown, how long in-flight requests may take to finish
     max_connections: int = 2048  # uvicorn's limit on concurrent connections (503 beyond)
     # Model.
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 on AMX/AVX512-BF16 CPUs and bf16 GPUs
+    precision: Precision = "auto"  # auto: bf16 on AMX/AVX512-BF16 CPUs and bf16 GPUs
     device: str = "auto"  # auto: cuda when available, else cpu
     openrlhf_normalize: bool = False  # /get_reward returns normalized rewards (needs saved statistics)
     # Security.
@@ -97,7 +98,7 @@ class ServeConfig:
             raise ConfigError(f"serve.retry_after_s must be >= 0, got {self.retry_after_s}")
         if self.on_overlong not in ("error", "truncate"):
             raise ConfigError(f"serve.on_overlong must be 'error' or 'truncate', got {self.on_overlong!r}")
-        if self.precision not in ("auto", "fp32", "bf16"):
+        if self.precision not in PRECISIONS:
             raise ConfigError(f"serve.precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.max_responses_per_request > self.max_queue:
             raise ConfigError(

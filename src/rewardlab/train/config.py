@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rewardlab.data.load import Format
 from rewardlab.errors import ConfigError
+from rewardlab.precisions import Precision
 from rewardlab.synth import SynthConfig
 
 __all__ = [
@@ -74,7 +76,7 @@ class DataConfig:
 
     train: str = "synth"  # a file, a save_to_disk directory, a hub id, or 'synth'
     eval: str | None = None  # held-out data; when unset, `train` is split by prompt
-    format: Literal["auto", "rewardlab", "trl", "hh", "rewardbench", "pandalm", "llmbar", "arena"] = "auto"
+    format: Format = "auto"
     split: str | None = None  # split name for Hugging Face data sets
     test_fraction: float = 0.2
     split_seed: int = 0
@@ -216,7 +218,7 @@ class OptimConfig:
     warmup_ratio: float = 0.05
     schedule: Literal["cosine", "linear", "constant"] = "cosine"
     grad_clip: float = 1.0
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto = bf16 where the hardware is fast at it
+    precision: Precision = "auto"  # auto = bf16 where the hardware is fast at it
     bucket_by_length: bool = True
     seed: int = 0
     eval_every: int = 0  # optimizer steps between periodic evaluations; 0 = only at the end
@@ -245,7 +247,7 @@ class EvalConfig:
 
     calibration_fraction: float = 0.3  # of the held-out prompts, used only to fit the temperature
     batch_size: int = 64
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Precision = "auto"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.calibration_fraction < 1.0:
