@@ -420,7 +420,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _config_keys() -> str:
+    """Every run-config key with its default and help, for ``train --help`` and ``demo --help``."""
+    from rewardlab.config_reference import cli_help
+    from rewardlab.train.config import RunConfig
+
+    return ("config keys (set in a --config YAML section or with --set section.key=value; docs/training.md):\n\n"
+            + cli_help(RunConfig))
+
+
+def _parser(keys_for: str | None = None) -> argparse.ArgumentParser:
+    """The CLI; ``keys_for`` (``train`` or ``demo``) adds the config keys to that verb's help, which
+    imports the training stack, so only when that help is asked for."""
     p = argparse.ArgumentParser(prog="rewardlab", description="Train, evaluate and serve reward models.")
     p.add_argument("--version", action="version", version=f"rewardlab {__version__}")
     sub = p.add_subparsers(dest="verb", required=True)
@@ -431,14 +442,20 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="dotted override, e.g. train.lr=1e-4")
         sp.add_argument("--out", help="run directory")
 
-    d = sub.add_parser("demo", help="synthetic world -> train -> evaluate -> verdict (the embedded defaults)")
+    def keys(verb: str) -> dict[str, Any]:
+        if keys_for != verb:
+            return {}
+        return {"epilog": _config_keys(), "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+    d = sub.add_parser("demo", help="synthetic world -> train -> evaluate -> verdict (the embedded defaults)",
+                       **keys("demo"))
     run_opts(d)
     d.add_argument("--overwrite", action="store_true", help="replace what an earlier run wrote into --out")
     d.add_argument("--overopt-prompts", type=int, default=30, metavar="N",
                    help="prompts of the small over-optimization study of the trained model (0: skip it)")
     d.set_defaults(func=_cmd_demo)
 
-    t = sub.add_parser("train", help="train a reward model")
+    t = sub.add_parser("train", help="train a reward model", **keys("train"))
     run_opts(t)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint "
                    "(without --config: with the run's saved config.yaml, --set applied on top)")
@@ -572,8 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # save (several per run); rewardlab shows its own bars for the slow parts. HF_HUB_DISABLE_PROGRESS_BARS=0
     # brings them back.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    helped = argv[0] if argv and argv[0] in ("train", "demo") and {"-h", "--help"} & set(argv) else None
+    parser = _parser(helped)
     unknown = _unknown_verb(parser, argv)
     if unknown:
         print(f"rewardlab: error: {unknown}", file=sys.stderr)

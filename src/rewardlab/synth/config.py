@@ -43,12 +43,12 @@ class SynthConfig:
     (within one prompt) and a world with fewer prompts is a prefix of a larger one.
     """
 
-    n_prompts: int = 2000
-    candidates_per_prompt: int = 4
-    pairs_per_prompt: int = 3
-    n_annotators: int = 8
-    seed: int = 0
-    families: tuple[str, ...] = FAMILIES
+    n_prompts: int = 2000  # prompts in the world
+    candidates_per_prompt: int = 4  # candidate responses per prompt
+    pairs_per_prompt: int = 3  # labelled pairs per prompt (of the candidates' pairs)
+    n_annotators: int = 8  # simulated annotators in the pool
+    seed: int = 0  # the world's seed
+    families: tuple[str, ...] = FAMILIES  # task families, in the order prompts cycle through them
     pool: str = "default"  # annotator pool: 'default' (mixed biases) or 'biased' (all like length and markdown)
     noise: float = 1.0  # multiplies every annotator's temperature (label noise): 0.5 halves it, 2 doubles it
 

@@ -52,8 +52,9 @@ class ModelConfig:
     """The backbone and how text becomes its input."""
 
     backbone: str = "default"  # 'default' (MiniLM), 'smollm2', a directory or a hub id
-    gguf_file: str | None = None
-    max_length: int = 256
+    gguf_file: str | None = None  # a GGUF file inside `backbone` (SmolLM2 ships one)
+    max_length: int = 256  # tokens per (prompt, response) input
+    # plain: the Human:/Assistant: template; chat_template; auto: the chat template when the tokenizer has one
     input_format: Literal["auto", "plain", "chat_template"] = "auto"
     dropout: bool = False  # off by default: faster and more stable reward-model training
     # keep the input token embeddings fixed (full fine-tuning only): about half of MiniLM's parameters, so
@@ -76,11 +77,12 @@ class DataConfig:
 
     train: str = "synth"  # a file, a save_to_disk directory, a hub id, or 'synth'
     eval: str | None = None  # held-out data; when unset, `train` is split by prompt
-    format: Format = "auto"
+    format: Format = "auto"  # the pairwise format; auto detects it from the first row (docs/data.md)
     split: str | None = None  # split name for Hugging Face data sets
-    test_fraction: float = 0.2
-    split_seed: int = 0
+    test_fraction: float = 0.2  # share of prompts held out when `eval` is unset
+    split_seed: int = 0  # seed of the split by prompt
     overlong: Literal["error", "drop", "truncate"] = "truncate"  # truncate keeps the response end
+    # skip: drop malformed rows, counted by reason; error: stop at the first, naming file, line and field
     on_invalid: Literal["error", "skip"] = "error"
     ties: Literal["drop", "error"] = "drop"  # for objectives without a tie term (tie_bt keeps them)
     limit: int | None = None  # read at most this many rows (for quick runs)
@@ -108,10 +110,11 @@ class LossConfig:
     Good/bad labels: ``classification``.
     """
 
-    name: LossName = "bradley_terry"
+    name: LossName = "bradley_terry"  # the objective, and with it the records it trains on (docs/objectives.md)
     margin: Literal["none", "field", "strength"] = "none"  # field: each pair's `margin`; strength: Llama-2 table
     strength_margins: tuple[float, ...] = (0.0, 1 / 3, 2 / 3, 1.0)  # margin for strength 0, 1, 2, 3 (Llama 2)
     center_coef: float = 0.0  # weight of the (r_c + r_r)^2 centering term
+    # tie_bt: Davidson (learned nu) or Rao-Kupper (learned threshold)
     tie_model: Literal["davidson", "rao_kupper"] = "davidson"
     tie_init: float = 0.5  # initial Davidson nu / Rao-Kupper log(theta) (learned during training)
     annotator_bias: bool = False  # annotator_bt: also learn a per-annotator bias head
@@ -151,9 +154,9 @@ class LossConfig:
 class LoraConfig:
     """PEFT LoRA adapters (``model.method=lora``); the scalar head stays fully trainable and is saved."""
 
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.0
+    r: int = 16  # adapter rank
+    alpha: int = 32  # adapter scale (alpha / r)
+    dropout: float = 0.0  # dropout on the adapters' input
     target_modules: tuple[str, ...] | None = None  # default: attention query/value projections of the backbone
 
     def __post_init__(self) -> None:
@@ -167,19 +170,19 @@ class LoraConfig:
 class EmbeddingConfig:
     """A small head on frozen backbone embeddings (``model.method=embedding``), Sun, Shen & Ton (2025)."""
 
-    head: Literal["mlp", "lightgbm"] = "mlp"
+    head: Literal["mlp", "lightgbm"] = "mlp"  # a small MLP or LightGBM trees
     loss: Literal["bradley_terry", "classification"] = "bradley_terry"  # mlp only; lightgbm is classification
     pooling: Literal["auto", "mean", "cls", "last"] = "auto"  # auto: mean for encoders, last token for decoders
     cache_dir: str | None = None  # default: $XDG_CACHE_HOME/rewardlab/embeddings (~/.cache/...)
-    embed_batch_size: int = 64
-    hidden: int = 256
-    epochs: int = 30
-    lr: float = 1e-3
-    batch_size: int = 256
-    weight_decay: float = 1e-4
+    embed_batch_size: int = 64  # inputs per embedding forward pass
+    hidden: int = 256  # MLP hidden units
+    epochs: int = 30  # MLP passes over the embedded pairs
+    lr: float = 1e-3  # MLP learning rate
+    batch_size: int = 256  # MLP examples per step
+    weight_decay: float = 1e-4  # MLP weight decay
     trees: int = 400  # lightgbm boosting rounds
-    leaves: int = 31
-    tree_lr: float = 0.05
+    leaves: int = 31  # LightGBM leaves per tree
+    tree_lr: float = 0.05  # LightGBM learning rate
 
     def __post_init__(self) -> None:
         for name in ("embed_batch_size", "hidden", "epochs", "batch_size", "trees", "leaves"):
@@ -193,8 +196,8 @@ class EmbeddingConfig:
 class EnsembleConfig:
     """``--ensemble K``: K members with different seeds (optionally bootstrap resamples), one directory."""
 
-    members: int = 1
-    bootstrap: bool = False
+    members: int = 1  # reward models trained with different seeds (`--ensemble K`)
+    bootstrap: bool = False  # train each member on a bootstrap resample of the pairs
     aggregate: Literal["mean", "min", "mean_minus_std"] = "mean"  # the default scoring rule, saved with the model
     lam: float = 1.0  # lambda of mean - lambda * std (Coste et al. 2023)
 
@@ -209,24 +212,24 @@ class EnsembleConfig:
 class OptimConfig:
     """Optimisation, batching, precision, logging and checkpoints."""
 
-    epochs: int = 1
+    epochs: int = 1  # passes over the training data
     max_steps: int | None = None  # stop after this many optimizer steps (overrides epochs)
     batch_size: int = 16  # pairs per micro-batch per process
-    grad_accum: int = 1
-    lr: float = 5e-5
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.05
-    schedule: Literal["cosine", "linear", "constant"] = "cosine"
-    grad_clip: float = 1.0
+    grad_accum: int = 1  # micro-batches per optimizer step
+    lr: float = 5e-5  # AdamW learning rate (peak, after warmup)
+    weight_decay: float = 0.0  # AdamW weight decay (not on norms and biases)
+    warmup_ratio: float = 0.05  # share of the steps spent warming the learning rate up
+    schedule: Literal["cosine", "linear", "constant"] = "cosine"  # learning-rate decay after warmup
+    grad_clip: float = 1.0  # max gradient norm
     precision: Precision = "auto"  # auto = bf16 where the hardware is fast at it
-    bucket_by_length: bool = True
-    seed: int = 0
+    bucket_by_length: bool = True  # batch similar lengths together (inside shuffled windows), so padding is small
+    seed: int = 0  # head init, batch order
     eval_every: int = 0  # optimizer steps between periodic evaluations; 0 = only at the end
     eval_pairs: int = 256  # pairs used by periodic evaluation (the final evaluation uses all)
     save_every: int = 100  # optimizer steps between checkpoints
-    keep_checkpoints: int = 2
-    log_every: int = 10
-    progress: bool = True
+    keep_checkpoints: int = 2  # how many checkpoints to keep
+    log_every: int = 10  # optimizer steps between log lines
+    progress: bool = True  # show a progress bar
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "grad_accum", "save_every", "keep_checkpoints", "log_every"):
@@ -246,8 +249,8 @@ class EvalConfig:
     """Held-out evaluation after training."""
 
     calibration_fraction: float = 0.3  # of the held-out prompts, used only to fit the temperature
-    batch_size: int = 64
-    precision: Precision = "auto"
+    batch_size: int = 64  # inputs per forward pass
+    precision: Precision = "auto"  # auto: bf16 where the hardware is fast at it
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.calibration_fraction < 1.0:
@@ -267,6 +270,7 @@ class DebiasConfig:
     head away from length (Chen et al. 2024, ODIN). Pair objectives only.
     """
 
+    # covariate: a learned length slope in the loss; odin: a separate length head (both dropped at export)
     length: Literal["none", "covariate", "odin"] = "none"
     # ODIN's weights. 0.2 each: at 1.0 the correlation terms drowned the Bradley-Terry signal on MiniLM
     # (quality head collapsed, 53% gold accuracy on the biased world; BENCHMARKS.md).
