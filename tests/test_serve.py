@@ -541,3 +541,10 @@ def test_the_api_key_is_checked_before_the_body_is_read(rm: RewardModel) -> None
         ok = {"Authorization": "Bearer k1", "content-type": "application/json"}
         assert c.post("/v1/score", content=b'{"prompt": ', headers=ok).status_code == 400
         assert c.post("/v1/score", content=b"x" * 5000, headers=ok).status_code == 413
+
+
+def test_openrlhf_queries_lose_their_decoded_pads_at_both_ends_only() -> None:
+    from rewardlab.rl import openrlhf_texts
+
+    assert openrlhf_texts(["<pad><pad>Human: hi<pad>x<pad>", "plain"], "<pad>") == ["Human: hi<pad>x", "plain"]
+    assert openrlhf_texts(["<pad>a"], None) == ["<pad>a"]

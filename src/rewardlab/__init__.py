@@ -15,6 +15,7 @@ _EXPORTS = {
     "RewardModel": "rewardlab.models",
     "RewardEnsemble": "rewardlab.models",
     "load_model": "rewardlab.models",
+    "RewardScorer": "rewardlab.scoring",
     "Ranking": "rewardlab.data",
     "Rating": "rewardlab.data",
     "Label": "rewardlab.data",

@@ -15,12 +15,15 @@ from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewardlab import __version__, rundir
 from rewardlab.data.columns import parse_columns
 from rewardlab.errors import ConfigError, RewardLabError
 from rewardlab.precisions import PRECISIONS
+
+if TYPE_CHECKING:
+    from rewardlab.models.loading import Scorer
 
 __all__ = ["main"]
 
@@ -167,7 +170,7 @@ def _warn_training_overlap(model_dir: str, records: Sequence[Any]) -> dict[str, 
     return {"trained_prompts": seen, "prompts": total}
 
 
-def _load_for_scoring(path: str, precision: str) -> Any:
+def _load_for_scoring(path: str, precision: str) -> Scorer:
     """A model loaded only to be scored: at bf16 its linear weights are stored in bf16 once (same scores)."""
     from rewardlab.models import load_model
     from rewardlab.models.precision import resolve_precision, scoring_device, store_bf16_weights
@@ -202,7 +205,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_sources(model: Any, args: argparse.Namespace, sources: list[str]) -> dict[str, Any]:
+def _eval_sources(model: Scorer, args: argparse.Namespace, sources: list[str]) -> dict[str, Any]:
     """One source: its report. Several: each one's, then the total over all their pairs (top level)."""
     from rewardlab.eval import evaluate_scores, render_report
     from rewardlab.eval.render import render_sources
@@ -221,7 +224,7 @@ def _eval_sources(model: Any, args: argparse.Namespace, sources: list[str]) -> d
     return {**total.to_dict(), "files": files}
 
 
-def _eval_pairs(model: Any, args: argparse.Namespace, source: str) -> tuple[dict[str, Any], list[Any]]:
+def _eval_pairs(model: Scorer, args: argparse.Namespace, source: str) -> tuple[dict[str, Any], list[Any]]:
     """Pairwise evaluation, plus RewardBench sections and human agreement when the data has them."""
     from rewardlab.data import load_comparisons
     from rewardlab.eval import evaluate, render_report
@@ -257,7 +260,7 @@ def _eval_pairs(model: Any, args: argparse.Namespace, source: str) -> tuple[dict
     return out, pairs
 
 
-def _eval_rewardbench2(model: Any, args: argparse.Namespace, source: str) -> dict[str, Any]:
+def _eval_rewardbench2(model: Scorer, args: argparse.Namespace, source: str) -> dict[str, Any]:
     from rewardlab.eval.rewardbench2 import load_rewardbench2, rewardbench2_scores, score_rewardbench2
     from rewardlab.models.loading import BoundScorer
 
@@ -285,7 +288,7 @@ def _render_rewardbench(result: dict[str, Any], title: str) -> str:
     return "\n".join(lines)
 
 
-def _eval_suite(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _eval_suite(model: Scorer, args: argparse.Namespace) -> dict[str, Any]:
     from rewardlab.eval.suite_run import render_suite, run_suite
     from rewardlab.eval.suites import resolve_suite
     from rewardlab.models.loading import BoundScorer
@@ -375,7 +378,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if args.data is not None:
             raise ConfigError("with --server give only DATA: the server holds the model")
         args.data = args.model
-        model: Any = RemoteScorer(ServeClient(args.server, api_key=os.environ.get("REWARDLAB_API_KEY")))
+        model: Scorer = RemoteScorer(ServeClient(args.server, api_key=os.environ.get("REWARDLAB_API_KEY")))
     elif args.data is None:
         raise ConfigError("give MODEL and DATA, or --server URL and DATA")
     else:

@@ -15,16 +15,28 @@ from typing import Any, Protocol
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 
-__all__ = ["CHUNK", "DistinctInputs", "SupportsScore"]
+__all__ = ["CHUNK", "DistinctInputs", "RewardScorer", "SupportsScore"]
 
 #: Inputs per ``score`` call when a progress bar is shown.
 CHUNK = 512
 
 
-class SupportsScore(Protocol):
-    """Anything with rewardlab's ``score`` call: every rewardlab model, a ``BoundScorer``, a plain object."""
+class RewardScorer(Protocol):
+    """The one scorer contract: ``RewardModel``, ``RewardEnsemble``, ``EmbeddingRewardModel``, a served
+    model through ``serve.RemoteScorer`` and ``models.BoundScorer`` all satisfy it.
 
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...) -> list[float]: ...
+    One finite reward per (prompt, response), in order. ``precision`` is ``auto``, ``fp32`` or
+    ``bf16`` (a remote scorer accepts only ``auto``: the server chooses); ``normalize`` applies the
+    model's saved reward statistics. Evaluation, the audit, suites, RewardBench, the
+    over-optimization lab and RL adapters take a ``RewardScorer``.
+    """
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...,
+              precision: str = ..., normalize: bool = ...) -> list[float]: ...
+
+
+#: The old name of :class:`RewardScorer`.
+SupportsScore = RewardScorer
 
 
 class DistinctInputs:
@@ -46,7 +58,7 @@ class DistinctInputs:
             self.responses.append(response)
         return self.index[key]
 
-    def score(self, scorer: SupportsScore, *, batch_size: int = 32, progress: str | None = None,
+    def score(self, scorer: RewardScorer, *, batch_size: int = 32, progress: str | None = None,
               **options: Any) -> list[float]:
         """One finite reward per input, in index order (``options`` go to ``scorer.score``).
 
@@ -66,7 +78,7 @@ class DistinctInputs:
             raise ModelError("the scorer returned a NaN or infinite reward; check the model and its inputs")
         return rewards
 
-    def _score_in_chunks(self, scorer: SupportsScore, batch_size: int, label: str,
+    def _score_in_chunks(self, scorer: RewardScorer, batch_size: int, label: str,
                          options: dict[str, Any]) -> list[float]:
         from tqdm.auto import tqdm
 

@@ -18,7 +18,7 @@ from rewardlab.audit.stats import mean_estimate
 from rewardlab.audit.text import word_count
 from rewardlab.data.records import Comparison, prompt_text
 from rewardlab.errors import ConfigError, DataError
-from rewardlab.scoring import DistinctInputs, SupportsScore
+from rewardlab.scoring import DistinctInputs, RewardScorer, SupportsScore
 
 __all__ = ["MAX_EXAMPLES", "SupportsScore", "run_probes"]
 
@@ -71,7 +71,7 @@ def _result(
 
 
 def run_probes(
-    scorer: SupportsScore,
+    scorer: RewardScorer,
     pairs: Sequence[Comparison],
     probes: Sequence[Probe] = DEFAULT_PROBES,
     *,

@@ -24,8 +24,7 @@ from rewardlab.eval.calibration import (
 )
 from rewardlab.eval.metrics import ScoredPair, accuracy_summary, by_bucket, gold_accuracy, reward_stats
 from rewardlab.eval.verdict import judge
-from rewardlab.models.reward_model import RewardModel
-from rewardlab.scoring import DistinctInputs
+from rewardlab.scoring import DistinctInputs, RewardScorer
 
 __all__ = ["EvalReport", "evaluate", "evaluate_scores", "score_comparisons"]
 
@@ -61,7 +60,7 @@ class EvalReport:
 
 
 def score_comparisons(
-    model: RewardModel, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "auto"
+    model: RewardScorer, records: Sequence[Comparison], *, batch_size: int = 64, precision: str = "auto"
 ) -> list[ScoredPair]:
     """Rewards for both sides of every comparison; each distinct input is scored once."""
     inputs = DistinctInputs()
@@ -127,7 +126,7 @@ def evaluate_scores(pairs: Sequence[ScoredPair], *, seed: int = 0) -> EvalReport
 
 
 def evaluate(
-    model: RewardModel,
+    model: RewardScorer,
     records: Sequence[Comparison],
     *,
     batch_size: int = 64,

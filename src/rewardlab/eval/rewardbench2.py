@@ -25,7 +25,7 @@ from rewardlab.data.records import Prompt
 from rewardlab.data.sources import open_source
 from rewardlab.errors import DataError
 from rewardlab.eval.rewardbench import _check_reward, _mostly_known, _plain
-from rewardlab.scoring import DistinctInputs, SupportsScore
+from rewardlab.scoring import DistinctInputs, RewardScorer
 
 __all__ = [
     "RB2_SUBSETS",
@@ -260,7 +260,7 @@ def _texts(row: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-Scorer = SupportsScore  # anything with ``score(prompts, responses, *, batch_size)``
+Scorer = RewardScorer  # the scorer contract (scoring.RewardScorer)
 
 
 def score_rewardbench2(model: Scorer, records: Sequence[RB2Record], *, batch_size: int = 32) -> list[BestOfNScores]:

@@ -12,12 +12,12 @@ from typing import Any
 
 from rewardlab.data.records import prompt_text
 from rewardlab.eval.suites import Check, PairCheck, Suite
-from rewardlab.scoring import DistinctInputs, SupportsScore
+from rewardlab.scoring import DistinctInputs, RewardScorer
 
 __all__ = ["CheckResult", "SuiteResult", "SuiteScorer", "render_suite", "run_suite"]
 
 
-SuiteScorer = SupportsScore  # kept for readers of the suite API
+SuiteScorer = RewardScorer  # the scorer contract (scoring.RewardScorer)
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,21 @@ from typing import Any, Protocol, runtime_checkable
 from rewardlab import rundir
 from rewardlab.data.records import Prompt
 from rewardlab.models.io import METADATA_FILE, read_metadata
+from rewardlab.scoring import RewardScorer
 
 __all__ = ["BoundScorer", "Scorer", "load_model"]
 
 
 @runtime_checkable
-class Scorer(Protocol):
-    """What every rewardlab reward model offers."""
+class Scorer(RewardScorer, Protocol):
+    """A reward model loaded from a directory: the scorer contract, its metadata, and saving."""
 
     metadata: dict[str, Any]
-
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], *, batch_size: int = ...,
-              precision: str = ..., normalize: bool = ...) -> list[float]: ...
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path: ...
 
 
-def load_model(path: str | os.PathLike[str]) -> Any:
+def load_model(path: str | os.PathLike[str]) -> Scorer:
     """A ``RewardModel``, ``RewardEnsemble`` or ``EmbeddingRewardModel``, by the directory's ``rewardlab.json``."""
     root = Path(path)
     _check_not_a_run_dir(root)

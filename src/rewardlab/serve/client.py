@@ -235,7 +235,7 @@ class ServeClient:
 
 
 class RemoteScorer:
-    """A served model behind the ``Scorer`` call ``score(prompts, responses, ...)`` (for the CLI and eval)."""
+    """A served model as a :class:`~rewardlab.scoring.RewardScorer` (for the CLI, eval, the audit, the lab)."""
 
     def __init__(self, client: ServeClient, *, concurrency: int = 4) -> None:
         self.client = client

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardlab.data.records import Prompt
+from rewardlab.rl.openrlhf import openrlhf_texts
 from rewardlab.serve.backend import Backend
 from rewardlab.serve.config import ServeConfig
 from rewardlab.serve.errors import RequestTimeout, ServeError
 from rewardlab.serve.schemas import GetRewardRequest, ScoreRequest
 
 __all__ = ["CHUNK", "InputRejected", "Pairs", "Prepared", "Stop", "get_reward_texts", "prepare",
-           "score_request_pairs", "strip_pad"]
+           "score_request_pairs"]
 
 _SHOWN = 3  # offending fields named in one message
 #: Inputs formatted or tokenized per step; ``stop`` is checked between steps.
@@ -146,28 +147,14 @@ def score_request_pairs(req: ScoreRequest, config: ServeConfig) -> Pairs:
     return Pairs(prompts, responses, labels, counts, chars)
 
 
-def strip_pad(text: str, pad: str | None) -> str:
-    """``text`` without leading or trailing copies of the pad token's text.
-
-    OpenRLHF builds its queries with ``batch_decode(..., skip_special_tokens=False)`` of padded
-    sequences; the pads are decoding residue, never content.
-    """
-    if not pad:
-        return text
-    while text.startswith(pad):
-        text = text[len(pad):]
-    while text.endswith(pad):
-        text = text[: -len(pad)]
-    return text
-
-
 def get_reward_texts(req: GetRewardRequest, config: ServeConfig, pad: str | None) -> tuple[list[str], list[str]]:
-    """The texts of an OpenRLHF ``/get_reward`` body (pads stripped), and their labels."""
+    """The texts of an OpenRLHF ``/get_reward`` body (pads stripped, ``rl/openrlhf.py``), and their labels,
+    after the server's size limits."""
     _check_total(len(req.query), config, "queries")
     labels = [f"query[{k}]" for k in range(len(req.query))]
     _check_request_size(sum(len(q) for q in req.query), config)
     _check_chars(list(zip(labels, req.query)), config)
-    return [strip_pad(q, pad) for q in req.query], labels
+    return openrlhf_texts(req.query, pad), labels
 
 
 def prepare(backend: Backend, texts: Sequence[str], labels: Sequence[str], on_overlong: str,
