@@ -160,3 +160,25 @@ def test_choices_are_defined_once_and_the_cli_and_configs_use_them() -> None:
     assert get_args(get_type_hints(DataConfig)["format"]) == ("auto", *FORMATS)
     for cls in (OptimConfig, EvalConfig, ServeConfig):
         assert get_args(get_type_hints(cls)["precision"]) == PRECISIONS, cls
+
+
+def test_every_user_facing_exception_is_in_errors_py_and_drawn_in_its_tree() -> None:
+    import rewardlab.errors as errors
+
+    internal = {"RowError", "DuplicateKeyError"}  # signals caught inside rewardlab, named in the docstring
+    outside = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "errors.py" and path.parent == SRC:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and node.name not in internal:
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if any(b.endswith(("Error", "Exception")) or b in ("ServeError", "RewardLabError") for b in bases):
+                    outside.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert outside == []
+    tree = errors.__doc__ or ""
+    classes = [n for n in errors.__all__ if isinstance(getattr(errors, n), type)
+               and issubclass(getattr(errors, n), errors.RewardLabError)]
+    assert len(classes) >= 15
+    for name in [*classes, *internal]:
+        assert name in tree, name

@@ -1,7 +1,29 @@
-"""The one exception tree of rewardlab.
+"""The one exception tree of rewardlab: every error a user can cause, all in this module.
 
 Every error a user can cause derives from :class:`RewardLabError`, so callers can catch
-one type; each subclass names the stage that failed and its message says what to fix.
+one type; each subclass names the stage that failed and its message says what to fix::
+
+    RewardLabError
+    ├── ConfigError           a config value or option is unknown, of the wrong type or out of range
+    ├── DataError             a data file or record is malformed (source, line, field)
+    │   ├── InvalidRecordError    one record; ``reason`` is what ``on_invalid=skip`` counts
+    │   └── CheckError            a behaviour-suite check's fields are wrong
+    ├── ModelError            a backbone or model directory cannot be loaded or used
+    ├── CheckpointError       a checkpoint is missing, damaged, unsafe or from another run
+    ├── TrainingError         training cannot continue (a non-finite loss, no full batch)
+    └── ServeError            scoring through the HTTP server failed (``status``, ``kind``)
+        ├── InputRejected         422: the request breaks a limit or cannot be scored
+        ├── Unauthorized          401: no API key, or an unknown one
+        ├── QueueFull             503: the server holds as much work as it may
+        ├── ShuttingDown          503: draining for shutdown
+        ├── NotReady              503: the model is loading, failed, or the server is draining
+        ├── RequestTimeout        504: not answered within ``request_timeout_s``
+        └── ModelFailed           500: the model raised on this request's inputs
+
+Three exceptions live elsewhere because they never reach a user: ``data.validation.RowError``
+(a row's problem before its location is known; the loader turns it into an
+``InvalidRecordError``), ``data.sources.DuplicateKeyError`` (a JSON hook's signal) and private
+``_``-named signals inside single modules.
 
 An error may carry a :class:`Hint`: an option that would fix it (``on_invalid`` set to
 ``skip``, say). The library names the option once, in :attr:`Hint.option`; ``str(err)``
@@ -17,13 +39,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "CheckError",
     "CheckpointError",
     "ConfigError",
     "DataError",
     "Hint",
+    "InputRejected",
+    "InvalidRecordError",
     "ModelError",
+    "ModelFailed",
+    "NotReady",
+    "QueueFull",
+    "RequestTimeout",
     "RewardLabError",
+    "ServeError",
+    "ShuttingDown",
     "TrainingError",
+    "Unauthorized",
     "typed_errors",
 ]
 
@@ -95,6 +127,31 @@ class DataError(RewardLabError):
         super().__init__(f"{': '.join([', '.join(where), message]) if where else message}", hint=hint)
 
 
+class InvalidRecordError(DataError):
+    """A record that cannot be loaded; ``reason`` is the key counted under ``on_invalid="skip"``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        source: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        hint: Hint | None = None,
+    ) -> None:
+        super().__init__(message, source=source, line=line, field=field, hint=hint)
+        self.reason = reason
+
+
+class CheckError(DataError):
+    """A behaviour-suite check whose fields are wrong; ``problem`` is the message without its location."""
+
+    def __init__(self, problem: str, field: str | None = None) -> None:
+        super().__init__(problem, field=field)
+        self.problem = problem
+
+
 class ModelError(RewardLabError):
     """A backbone or model directory cannot be loaded or used as a reward model."""
 
@@ -105,6 +162,60 @@ class CheckpointError(RewardLabError):
 
 class TrainingError(RewardLabError):
     """Training cannot continue (for example, the loss became NaN or infinite)."""
+
+
+class ServeError(RewardLabError):
+    """Scoring through the HTTP server failed; ``status`` is the HTTP status when there was one
+    (None for a connection that failed), ``kind`` the ``error.type`` of the JSON error body."""
+
+    kind = "error"
+    code: int | None = None  # the HTTP status a subclass is always answered with
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status if status is not None else self.code
+
+
+class InputRejected(ServeError):
+    """A request is well-formed JSON but breaks a limit or cannot be scored (HTTP 422)."""
+
+    kind, code = "invalid_input", 422
+
+
+class Unauthorized(ServeError):
+    """No API key, or an unknown one (HTTP 401)."""
+
+    kind, code = "unauthorized", 401
+
+
+class QueueFull(ServeError):
+    """The server holds as much work as it may; retry after a moment (HTTP 503)."""
+
+    kind, code = "queue_full", 503
+
+
+class ShuttingDown(ServeError):
+    """The server is draining for shutdown and takes no new work (HTTP 503)."""
+
+    kind, code = "shutting_down", 503
+
+
+class NotReady(ServeError):
+    """The model is still loading, failed to load, or the server is draining (HTTP 503)."""
+
+    kind, code = "not_ready", 503
+
+
+class RequestTimeout(ServeError):
+    """A request was not answered within ``request_timeout_s`` (HTTP 504)."""
+
+    kind, code = "timeout", 504
+
+
+class ModelFailed(ServeError):
+    """The model raised on this request's inputs (HTTP 500); other requests are unaffected."""
+
+    kind, code = "model_error", 500
 
 
 @contextlib.contextmanager

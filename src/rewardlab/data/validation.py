@@ -12,7 +12,7 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from rewardlab.errors import DataError, Hint
+from rewardlab.errors import InvalidRecordError
 
 __all__ = [
     "Fields",
@@ -64,23 +64,6 @@ class RowError(Exception):
         self.reason = reason
         self.message = message
         self.field = field
-
-
-class InvalidRecordError(DataError):
-    """A record that cannot be loaded; ``reason`` is the key counted under ``on_invalid="skip"``."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: str,
-        source: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        hint: Hint | None = None,
-    ) -> None:
-        super().__init__(message, source=source, line=line, field=field, hint=hint)
-        self.reason = reason
 
 
 class Fields:

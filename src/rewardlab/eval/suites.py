@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from rewardlab.data.records import Message, Prompt
-from rewardlab.errors import ConfigError, DataError
+from rewardlab.errors import CheckError, ConfigError, DataError
 
 __all__ = [
     "BUILTIN_SUITES",
@@ -44,14 +44,6 @@ _THRESHOLD_KEYS = ("id", "prompt", "response", "min", "max", "tags", "note")
 _CHECK_KEYS = tuple(dict.fromkeys(_PAIR_KEYS + _THRESHOLD_KEYS))
 _SUITE_KEYS = ("name", "description", "checks")
 _ROLES = ("system", "user", "assistant")
-
-
-class CheckError(DataError):
-    """A check whose fields are wrong; ``problem`` is the message without its location."""
-
-    def __init__(self, problem: str, field: str | None = None) -> None:
-        super().__init__(problem, field=field)
-        self.problem = problem
 
 
 def _text(value: Any, field: str) -> str:

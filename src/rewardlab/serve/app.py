@@ -21,7 +21,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rewardlab.errors import ModelError
+from rewardlab.errors import ModelError, Unauthorized
 from rewardlab.serve.backend import Backend, Scored
 from rewardlab.serve.config import ServeConfig, resolve_api_keys
 from rewardlab.serve.docs import install_docs
@@ -56,15 +56,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "queue full, model loading or server draining", "headers": _RETRY},
     504: {"model": ErrorBody, "description": "not answered within request_timeout_s"},
 }
-
-
-class Unauthorized(ServeError):
-    """No API key, or an unknown one (HTTP 401)."""
-
-    kind = "unauthorized"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=401)
 
 
 def _error(status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardlab.data.records import Prompt
+from rewardlab.errors import InputRejected
 from rewardlab.rl.openrlhf import openrlhf_texts
 from rewardlab.serve.backend import Backend
 from rewardlab.serve.config import ServeConfig
@@ -42,15 +43,6 @@ def _check_stop(stop: Stop) -> None:
     if stop():
         raise RequestTimeout("not prepared within request_timeout_s; the request is too large or the server is "
                              "overloaded")
-
-
-class InputRejected(ServeError):
-    """A request is well-formed JSON but breaks a limit or cannot be scored (HTTP 422)."""
-
-    kind = "invalid_input"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=422)
 
 
 @dataclass(frozen=True)
