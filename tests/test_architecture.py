@@ -130,7 +130,7 @@ def test_the_module_import_graph_has_no_cycles() -> None:
             if nxt == "rewardlab" or nxt == node:
                 continue
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                cycles.append([*path[path.index(nxt):], nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2

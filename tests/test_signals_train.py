@@ -14,7 +14,7 @@ from rewardlab.synth import SynthConfig, generate_world
 from rewardlab.train import RunConfig, run_training
 from rewardlab.train.config import LossConfig
 from rewardlab.train.examples import Batch, build_examples
-from rewardlab.train.objective import TrainModule
+from rewardlab.train.train_module import TrainModule
 from rewardlab.workflows import train_and_evaluate
 
 PROMPTS = ["What is 2 + 2?", "Name a colour."]
@@ -235,7 +235,7 @@ def test_length_covariate_learns_a_slope_in_the_loss_and_exports_the_plain_rewar
 def test_length_covariate_adds_slope_times_length_to_every_sequence(tiny_bert_dir: Path) -> None:
     from rewardlab.objectives import bradley_terry
     from rewardlab.train.config import DebiasConfig
-    from rewardlab.train.objective import LENGTH_UNIT
+    from rewardlab.train.train_module import LENGTH_UNIT
 
     rm = RewardModel.from_backbone(str(tiny_bert_dir), max_length=64)
     pairs = [c for c in generate_world(SynthConfig(n_prompts=6)).comparisons() if not c.tie][:8]

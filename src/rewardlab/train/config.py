@@ -57,8 +57,8 @@ class ModelConfig:
     # plain: the Human:/Assistant: template; chat_template; auto: the chat template when the tokenizer has one
     input_format: Literal["auto", "plain", "chat_template"] = "auto"
     dropout: bool = False  # off by default: faster and more stable reward-model training
-    # keep the input token embeddings fixed (full fine-tuning only): about half of MiniLM's parameters, so
-    # a faster optimizer step, and the pretrained vocabulary is not pulled toward the training prompts
+    # keep the input token embeddings as loaded (full fine-tuning only): regularizes a short fine-tune,
+    # +3 gold points on the demo's world at the same speed (BENCHMARKS.md); the demo sets it
     freeze_embeddings: bool = False
     # fine-tune everything, LoRA adapters, or a small head on frozen embeddings
     method: Literal["full", "lora", "embedding"] = "full"

@@ -38,8 +38,8 @@ from rewardlab.train.checkpoint import (
 )
 from rewardlab.train.config import OptimConfig
 from rewardlab.train.examples import Batch, Examples
-from rewardlab.train.objective import TrainModule
 from rewardlab.train.pairs import TokenizedPairs
+from rewardlab.train.train_module import TrainModule
 
 __all__ = ["LoopResult", "train_loop"]
 

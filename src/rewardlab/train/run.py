@@ -31,9 +31,9 @@ from rewardlab.train.data import RunData, data_hash, load_run_data
 from rewardlab.train.embedding_run import run_embedding
 from rewardlab.train.examples import TargetScale, build_examples, rating_scale
 from rewardlab.train.loop import train_loop
-from rewardlab.train.objective import LENGTH_UNIT, TrainModule
 from rewardlab.train.pairs import tokenize_pairs
 from rewardlab.train.records import TrainResult, write_run_records
+from rewardlab.train.train_module import LENGTH_UNIT, TrainModule
 
 __all__ = ["TrainResult", "apply_lengths", "build_model", "fingerprint_config", "run_training", "write_run_records"]
 
