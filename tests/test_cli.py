@@ -442,3 +442,25 @@ def test_eval_shows_a_progress_bar_on_a_terminal_and_gives_the_same_scores(train
         assert chunked == pytest.approx(whole, abs=1e-5)
         shown = stream.getvalue()
         assert (f"eval: scoring:   0%|          | 0/{CHUNK + 40}" in shown) == isinstance(stream, Terminal)
+
+
+def test_eval_and_post_training_evaluation_give_the_same_report(world: Path, tiny_bert_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    # PandaLM-shaped held-out pairs carry votes, so both must add human agreement too
+    rows = [json.loads(line) for line in (world / "pairs.jsonl").read_text().splitlines()]
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text("".join(json.dumps({**r, "votes": [1, 1, -1]}) + "\n" for r in rows[:60]))
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows[60:]))
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--set", f"data.train={train}", "--set", f"data.eval={heldout}",
+                 "--set", f"model.backbone={tiny_bert_dir}", "--set", "model.max_length=128",
+                 "--set", "train.batch_size=8", "--set", "train.progress=false", "--set", "train.precision=fp32",
+                 "--set", "eval.precision=fp32", "--set", "audit.probes=false", "--set", "audit.suite=none"]) == 0
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(run / "model"), str(heldout), "--precision", "fp32", "--json", str(out)]) == 0
+    after_training = json.loads((run / "metrics.json").read_text())["eval"]
+    standalone = json.loads(out.read_text())
+    assert "agreement" in after_training
+    for key, value in after_training.items():
+        assert standalone[key] == value, key

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -225,39 +224,19 @@ def _eval_sources(model: Scorer, args: argparse.Namespace, sources: list[str]) -
 
 
 def _eval_pairs(model: Scorer, args: argparse.Namespace, source: str) -> tuple[dict[str, Any], list[Any]]:
-    """Pairwise evaluation, plus RewardBench sections and human agreement when the data has them."""
+    """Load one source and evaluate it as training does (pipeline.evaluate_dataset); print and return it."""
     from rewardlab.data import load_comparisons
-    from rewardlab.eval import evaluate, render_report
-    from rewardlab.eval.agreement import agreement_report, render_agreement
-    from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
+    from rewardlab.pipeline import evaluate_dataset
 
     loaded = load_comparisons(source, format=args.format, split=args.split, on_invalid=args.on_invalid,
                               limit=args.limit, columns=parse_columns(args.columns))
     print(loaded.report.summary(), file=sys.stderr)
     trained_on = _warn_training_overlap(args.model, loaded.records)
-    report, pairs = evaluate(model, loaded.records, batch_size=args.batch_size, precision=args.precision)
-    print(render_report(report, title=f"Evaluation of {args.model} on {source}", skipped=loaded.report.skipped))
-    out: dict[str, Any] = {"data_report": loaded.report.summary(), **report.to_dict(),
-                           "training_prompt_overlap": trained_on}
-    if args.format == "rewardbench" or is_rewardbench_subsets(p.record.subset for p in pairs):
-        eligible = [p for p in pairs if not p.record.tie and p.record.subset is not None]
-        if eligible:
-            rb = rewardbench_scores_from_pairs(eligible)
-            skipped = len(pairs) - len(eligible)
-            note = f" ({skipped} pairs without a subset or labelled a tie left out)" if skipped else ""
-            print("\n" + _render_rewardbench(rb.to_dict(), f"RewardBench{note}"))
-            out["rewardbench"] = {**rb.to_dict(), "n_left_out": skipped}
-    voted = [p for p in pairs if p.record.votes and len(p.record.votes) >= 2]
-    if len(voted) >= 2:
-        counts = Counter(len(p.record.votes or ()) for p in voted)
-        k, _ = counts.most_common(1)[0]
-        same = [p for p in voted if len(p.record.votes or ()) == k]
-        agreement = agreement_report(same)
-        extra = f" ({len(voted) - len(same)} pairs with another number of votes left out)" if len(same) < len(voted) \
-            else ""
-        print("\n" + render_agreement(agreement) + extra)
-        out["agreement"] = agreement.to_dict()
-    return out, pairs
+    done = evaluate_dataset(model, loaded.records, batch_size=args.batch_size, precision=args.precision,
+                            rewardbench=args.format == "rewardbench")
+    print(done.render(f"Evaluation of {args.model} on {source}", skipped=loaded.report.skipped))
+    return {"data_report": loaded.report.summary(), **done.to_dict(), "training_prompt_overlap": trained_on}, \
+        done.pairs
 
 
 def _eval_rewardbench2(model: Scorer, args: argparse.Namespace, source: str) -> dict[str, Any]:
@@ -269,23 +248,10 @@ def _eval_rewardbench2(model: Scorer, args: argparse.Namespace, source: str) -> 
         records = records[: args.limit]
     items = score_rewardbench2(BoundScorer(model, precision=args.precision), records, batch_size=args.batch_size)
     result = rewardbench2_scores(items).to_dict()
-    print(_render_rewardbench(result, f"RewardBench 2 (best-of-n) on {source}"))
+    from rewardlab.pipeline import render_rewardbench
+
+    print(render_rewardbench(result, f"RewardBench 2 (best-of-n) on {source}"))
     return result
-
-
-def _render_rewardbench(result: dict[str, Any], title: str) -> str:
-    lines = [title, "=" * len(title)]
-    for name, acc in result["per_subset"].items():
-        lines.append(f"  {name:<28} {result['counts'][name]:>6}  {100 * acc:5.1f}%")
-    for name, value in result.get("sections", {}).items():
-        lines.append(f"  section {name:<20} {'':>6}  {100 * value:5.1f}%")
-    overall = result.get("overall")
-    lines.append(f"  overall                      {'':>6}  " + (f"{100 * overall:5.1f}%" if overall is not None else
-                                                              "  n/a (not every section is in the data)"))
-    if result.get("unknown_subsets"):
-        lines.append(f"  subsets RewardBench does not define (scored, not in sections): "
-                     f"{', '.join(result['unknown_subsets'])}")
-    return "\n".join(lines)
 
 
 def _eval_suite(model: Scorer, args: argparse.Namespace) -> dict[str, Any]:

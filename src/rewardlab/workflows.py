@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import rundir
-from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
+from rewardlab.eval import EvalReport, ScoredPair
 from rewardlab.models.export import write_metadata
 from rewardlab.models.precision import resolve_precision
 from rewardlab.models.train_prompts import write_train_prompts
+from rewardlab.pipeline import evaluate_dataset
 from rewardlab.train import RunConfig, TrainResult, run_training
 
 __all__ = ["RunOutcome", "hf_parity", "train_and_evaluate"]
@@ -107,8 +108,9 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
     import torch
 
     precision = resolve_precision(cfg.eval.precision, torch.device("cuda" if torch.cuda.is_available() else "cpu"))
-    report, pairs = evaluate(result.model, result.data.heldout, batch_size=cfg.eval.batch_size,
-                             precision=precision, seed=cfg.data.split_seed)
+    done = evaluate_dataset(result.model, result.data.heldout, batch_size=cfg.eval.batch_size,
+                            precision=precision, seed=cfg.data.split_seed)
+    report, pairs = done.report, done.pairs
     seconds = time.perf_counter() - t0
     model = result.model
     model.metadata["normalization"] = _normalization(pairs)
@@ -122,9 +124,9 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
                          "ensemble": cfg.ensemble.members,
                          "train_seconds": loop.train_seconds, "final_loss": loop.final_loss,
                          "precision": loop.precision},
-               "eval": report.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
+               "eval": done.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
     rundir.write_text_atomic(run_dir / rundir.METRICS, json.dumps(metrics, indent=2, default=str) + "\n")
-    log(render_report(report))
+    log(done.render("Held-out evaluation"))
     from rewardlab.runaudit import audit_run
 
     audit, suite, page = audit_run(cfg, run_dir, model, pairs, precision=precision, log=log)
