@@ -39,9 +39,8 @@ def _chromium() -> str | None:
     return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser")) if p), None)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium (fresh, empty profile) shared by this module's tests."""
+def playwright_and_chromium() -> tuple[Any, str]:
+    """playwright's ``sync_playwright`` and the Chromium to drive; skips (or fails under CI) without them."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -49,6 +48,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     executable = _chromium()
     if executable is None:
         _unavailable("no Chromium found (apt-get install chromium, or set REWARDLAB_CHROMIUM)")
+    return sync_playwright, executable
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium (fresh, empty profile) shared by this module's tests."""
+    sync_playwright, executable = playwright_and_chromium()
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(

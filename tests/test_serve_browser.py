@@ -17,7 +17,7 @@ import pytest
 from rewardlab.models import RewardModel
 from rewardlab.serve import BackgroundServer, ServeConfig, create_app
 from serve_support import save_reward_model
-from test_report_browser import CHROMIUM_ARGS, _chromium, _unavailable
+from test_report_browser import CHROMIUM_ARGS, playwright_and_chromium
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,7 @@ def server(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, list[str]]]:
     """A Chromium page whose requests to any host but 127.0.0.1 are refused and recorded."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed (pip install playwright)")
-    executable = _chromium()
-    if executable is None:
-        _unavailable("no Chromium found (apt-get install chromium, or set REWARDLAB_CHROMIUM)")
+    sync_playwright, executable = playwright_and_chromium()
     elsewhere: list[str] = []
 
     def only_loopback(route: Any) -> None:
