@@ -156,7 +156,10 @@ def test_the_demo_runs_a_small_study_and_reports_it(tiny_bert_dir: Path, tmp_pat
                  "--set", f"model.backbone={tiny_bert_dir}", "--set", "model.max_length=128",
                  "--set", "train.progress=false", "--set", "train.precision=fp32", "--set", "audit.probes=false"])
     assert code == 0
-    assert "over-optimization" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "over-optimization" in printed
+    for line in ("Verdict", "accuracy vs the gold order", "[95% CI", "plain transformers parity", "total time"):
+        assert line in printed, line
     study = json.loads((out / "overopt.json").read_text())
     assert study["candidates"]["prompts"] == 3 and "50" in study["early_stopping"]["budgets"]
     assert 'data-plot="overopt-primary"' in (out / "report.html").read_text()

@@ -89,69 +89,16 @@ def demo_defaults() -> dict[str, Any]:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from rewardlab.pipeline.demo import render_verdict, run_demo
     from rewardlab.runaudit import check_suite
-    from rewardlab.synth import generate_world, write_world
-    from rewardlab.workflows import hf_parity, train_and_evaluate
 
     cfg = _load_run_config(args, demo_defaults())
     out = Path(args.out or f"runs/demo-{_stamp()}")
     rundir.prepare_run_dir(out, resume=False, overwrite=args.overwrite)
     check_suite(cfg)
-    t0 = time.perf_counter()
-    print(f"rewardlab demo: a Bradley-Terry reward model on the synthetic preference world -> {out}\n")
-    if args.overwrite:
-        rundir.clear_owned(out)
-    write_world(generate_world(cfg.synth), out / rundir.DATA)
-    outcome = train_and_evaluate(cfg, out, keep=(rundir.DATA,))
-    report, model_dir = outcome.report, outcome.train.model_dir
-    heldout = outcome.train.data.heldout[:16]
-    inputs = [(r.prompt, r.chosen) for r in heldout] + [(r.prompt, r.rejected) for r in heldout]
-    ours = outcome.train.model.score([p for p, _ in inputs], [x for _, x in inputs], precision="fp32")
-    parity = hf_parity(model_dir, inputs, ours)
-    study = _demo_study(model_dir, out, cfg.synth.seed, args.overopt_prompts) if args.overopt_prompts else None
-    print("\nVerdict")
-    print("-------")
-    if report is not None:
-        ceiling = report.noise_ceiling or {}
-        low, high = report.accuracy_ci95 or (float("nan"), float("nan"))
-        print(f"  held-out accuracy vs annotators {100 * report.accuracy:.1f}% "
-              f"[95% CI {100 * low:.1f}–{100 * high:.1f}] "
-              f"(their noise ceiling {100 * ceiling.get('bayes_accuracy', float('nan')):.1f}%) -> "
-              f"{report.verdict_text or report.verdict}")
-        if report.gold:
-            g_low, g_high = report.gold.get("ci95", (float("nan"), float("nan")))
-            print(f"  accuracy vs the gold order     {100 * report.gold['accuracy']:.1f}% "
-                  f"[95% CI {100 * g_low:.1f}–{100 * g_high:.1f}]")
-        print(f"  ECE                            {report.ece:.3f} (after temperature {report.ece_calibrated:.3f})")
-    if outcome.audit is not None:
-        flagged = ", ".join(outcome.audit.flagged) or "none"
-        print(f"  biases flagged by the audit    {flagged} (audit.json)")
-    if outcome.suite is not None:
-        print(f"  suite {outcome.suite.suite.name:<24} {100 * outcome.suite.pass_rate:.0f}% of "
-              f"{len(outcome.suite.results)} checks pass (suite.json)")
-    if study is not None:
-        print(f"  over-optimization              {study.verdict['line']} (overopt.json)")
-    print(f"  plain transformers parity      max |Δreward| = {parity:.2e} on {len(inputs)} responses")
-    print(f"  model directory                {model_dir}")
-    if outcome.page is not None:
-        print(f"  report                         {outcome.page}")
-    print(f"  total time                     {time.perf_counter() - t0:.0f}s")
+    demo = run_demo(cfg, out, overwrite=args.overwrite, overopt_prompts=args.overopt_prompts)
+    print(render_verdict(demo))
     return 0
-
-
-def _demo_study(model_dir: Path, out: Path, seed: int, prompts: int) -> Any:
-    """A small over-optimization study of the demo's model (fresh prompts x 300 samples), added to the report."""
-    from rewardlab.overopt.config import OverOptConfig
-    from rewardlab.overopt.study import run_study
-    from rewardlab.report import write_report
-
-    print(f"\nover-optimization: best-of-n against the new model on {prompts} fresh prompts x 300 samples")
-    cfg = OverOptConfig(proxy=str(model_dir), n_prompts=prompts, n=300, seed=seed, points=16, bootstrap=100,
-                        spot_checks=(50,))
-    study = run_study(cfg, out, log=lambda m: print(f"  {m}"), progress=False)
-    if (out / rundir.REPORT).exists():
-        write_report(out)
-    return study
 
 
 def _warn_training_overlap(model_dir: str, records: Sequence[Any]) -> dict[str, int] | None:
@@ -267,43 +214,31 @@ def _eval_suite(model: Scorer, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from rewardlab.audit import DEFAULT_PROBES, render_audit, run_probes
-    from rewardlab.data import load_comparisons
     from rewardlab.data.expand import expand_sources
-    from rewardlab.errors import ConfigError
     from rewardlab.models.loading import BoundScorer
+    from rewardlab.pipeline.sources import audit_sources, pick_probes
 
-    probes = list(DEFAULT_PROBES)
-    if args.probes:
-        wanted = [p.strip() for p in args.probes.split(",") if p.strip()]
-        known = {p.name: p for p in DEFAULT_PROBES}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            raise ConfigError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-        probes = [known[w] for w in wanted]
+    probes = pick_probes(args.probes)
     sources = expand_sources(args.data)
     model = _load_for_scoring(args.model, args.precision)
-    scorer = BoundScorer(model, precision=args.precision)
-    files, everything = [], []
-    for source in sources:
-        loaded = load_comparisons(source, format=args.format, split=args.split, on_invalid=args.on_invalid,
-                                  limit=args.limit, columns=parse_columns(args.columns))
-        print(loaded.report.summary(), file=sys.stderr)
-        _warn_training_overlap(args.model, loaded.records)
-        report = run_probes(scorer, loaded.records, probes, batch_size=args.batch_size, max_pairs=args.max_pairs,
-                            seed=args.seed)
-        print(render_audit(report, title=f"Reward-hacking audit of {args.model} on {source}") + "\n")
-        files.append({"data": source, **report.to_dict()})
-        everything += loaded.records
-    out = files[0]
-    if len(sources) > 1:
-        total = run_probes(scorer, everything, probes, batch_size=args.batch_size, max_pairs=args.max_pairs,
-                           seed=args.seed)
-        print(render_audit(total, title=f"Reward-hacking audit of {args.model}: total over {len(sources)} sources"))
-        out = {**total.to_dict(), "files": files}
+    loaded = [(source, _load_pairs(source, args)) for source in sources]
+    out = audit_sources(BoundScorer(model, precision=args.precision), loaded, probes,
+                        title=f"Reward-hacking audit of {args.model}", batch_size=args.batch_size,
+                        max_pairs=args.max_pairs, seed=args.seed)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, default=str) + "\n")
     return 0
+
+
+def _load_pairs(source: str, args: argparse.Namespace) -> list[Any]:
+    """One source's pairs as the data flags say, its data report on stderr, the training-overlap warning."""
+    from rewardlab.data import load_comparisons
+
+    loaded = load_comparisons(source, format=args.format, split=args.split, on_invalid=args.on_invalid,
+                              limit=args.limit, columns=parse_columns(args.columns))
+    print(loaded.report.summary(), file=sys.stderr)
+    _warn_training_overlap(args.model, loaded.records)
+    return loaded.records
 
 
 def _cmd_overopt(args: argparse.Namespace) -> int:
@@ -334,8 +269,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from rewardlab.data import load_comparisons
-    from rewardlab.data.responses import first_row, is_response_row, load_responses
+    from rewardlab.pipeline.score_file import score_rows
+
+    model = _scorer_for(args)
+    t0 = time.perf_counter()
+    rows, n = score_rows(model, args.data, batch_size=args.batch_size, precision=args.precision,
+                         normalize=args.normalize, format=args.format, on_invalid=args.on_invalid,
+                         columns=parse_columns(args.columns))
+    Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    seconds = time.perf_counter() - t0
+    print(f"scored {n} responses in {seconds:.1f}s ({n / max(seconds, 1e-9):.1f}/s) -> {args.out}")
+    return 0
+
+
+def _scorer_for(args: argparse.Namespace) -> Scorer:
+    """The model to score with: a running server (``--server``; then DATA is the one positional) or a directory."""
     from rewardlab.data.sources import check_exists
 
     if args.server:
@@ -344,37 +292,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if args.data is not None:
             raise ConfigError("with --server give only DATA: the server holds the model")
         args.data = args.model
-        model: Scorer = RemoteScorer(ServeClient(args.server, api_key=os.environ.get("REWARDLAB_API_KEY")))
-    elif args.data is None:
+        return RemoteScorer(ServeClient(args.server, api_key=os.environ.get("REWARDLAB_API_KEY")))
+    if args.data is None:
         raise ConfigError("give MODEL and DATA, or --server URL and DATA")
-    else:
-        check_exists(args.data)  # before the model loads
-        model = _load_for_scoring(args.model, args.precision)
-    rows: list[dict[str, Any]] = []
-    t0 = time.perf_counter()
-    if is_response_row(first_row(args.data)):
-        items = load_responses(args.data)
-        rewards = model.score([i.prompt for i in items], [i.response for i in items], batch_size=args.batch_size,
-                              precision=args.precision, normalize=args.normalize)
-        for item, reward in zip(items, rewards):
-            rows.append({"line": item.line, **({"id": item.id} if item.id is not None else {}), "reward": reward})
-        n = len(items)
-    else:
-        loaded = load_comparisons(args.data, format=args.format, on_invalid=args.on_invalid,
-                                  columns=parse_columns(args.columns))
-        records = loaded.records
-        prompts = [r.prompt for r in records] * 2
-        responses = [r.chosen for r in records] + [r.rejected for r in records]
-        rewards = model.score(prompts, responses, batch_size=args.batch_size, precision=args.precision,
-                              normalize=args.normalize)
-        for k, r in enumerate(records):
-            rows.append({"line": r.meta.get("line"), "chosen_reward": rewards[k],
-                         "rejected_reward": rewards[k + len(records)]})
-        n = len(responses)
-    Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    seconds = time.perf_counter() - t0
-    print(f"scored {n} responses in {seconds:.1f}s ({n / max(seconds, 1e-9):.1f}/s) -> {args.out}")
-    return 0
+    check_exists(args.data)  # before the model loads
+    return _load_for_scoring(args.model, args.precision)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
