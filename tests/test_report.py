@@ -237,6 +237,16 @@ def test_an_uncertain_or_inverted_verdict_is_shown_with_its_interval(tmp_path: P
     assert 'class="headline verdict-inverted"' in page and "INVERTED" in page
 
 
+def test_an_uncertain_verdict_without_its_interval_names_no_unknown_band(tmp_path: Path) -> None:
+    m = metrics()
+    m["eval"].update(verdict="uncertain")  # a hand-edited or partial file: no accuracy_ci95
+    assert "not in one band" in summary_paragraph(m, None, None)
+    run = full_run(tmp_path / "run")
+    (run / "metrics.json").write_text(json.dumps(m))
+    page = render_report_html(run)
+    assert "not in one band" in page and "unknown band" not in page
+
+
 def test_summary_without_accuracy_audit_or_suite_says_so() -> None:
     m = metrics()
     m["eval"]["accuracy"] = math.nan

@@ -73,12 +73,12 @@ def _type_name(tp: Any) -> str:
     return text or str(tp).replace("typing.", "")
 
 
-def _default(f: dataclasses.Field[Any]) -> tuple[Any, bool]:
+def _default(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
-        return f.default, True
+        return f.default
     if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory(), True
-    return None, False
+        return f.default_factory()
+    return None
 
 
 def _show(value: Any) -> str:
@@ -99,7 +99,7 @@ def reference(cls: type, prefix: str = "") -> list[KeyRow]:
     helps = field_help(cls)
     rows: list[KeyRow] = []
     for f in dataclasses.fields(cls):
-        value, _ = _default(f)
+        value = _default(f)
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             doc = (inspect.getdoc(type(value)) or "").split("\n\n")[0].replace("\n", " ")

@@ -13,7 +13,7 @@ from typing import Any
 
 from rewardlab.data.records import Comparison
 from rewardlab.eval import EvalReport, ScoredPair, evaluate, render_report
-from rewardlab.eval.agreement import agreement_report, render_agreement
+from rewardlab.eval.agreement import AgreementReport, agreement_report, render_agreement
 from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
 from rewardlab.scoring import RewardScorer
 
@@ -27,6 +27,7 @@ class DatasetEvaluation:
     report: EvalReport
     pairs: list[ScoredPair]
     extras: dict[str, Any] = field(default_factory=dict)
+    agreement: AgreementReport | None = None  # kept to render; its dict is extras["agreement"]
     notes: dict[str, str] = field(default_factory=dict)  # section -> a note shown with it
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,8 +40,8 @@ class DatasetEvaluation:
         if "rewardbench" in self.extras:
             note = self.notes.get("rewardbench", "")
             parts.append(render_rewardbench(self.extras["rewardbench"], f"RewardBench{note}"))
-        if "agreement" in self.extras:
-            parts.append(self.notes["agreement_text"] + self.notes.get("agreement", ""))
+        if self.agreement is not None:
+            parts.append(render_agreement(self.agreement) + self.notes.get("agreement", ""))
         return "\n\n".join(parts)
 
 
@@ -61,9 +62,8 @@ def evaluate_dataset(model: RewardScorer, records: Sequence[Comparison], *, batc
     if len(voted) >= 2:
         k, _ = Counter(len(p.record.votes or ()) for p in voted).most_common(1)[0]
         same = [p for p in voted if len(p.record.votes or ()) == k]
-        agreement = agreement_report(same)
-        out.extras["agreement"] = agreement.to_dict()
-        out.notes["agreement_text"] = render_agreement(agreement)
+        out.agreement = agreement_report(same)
+        out.extras["agreement"] = out.agreement.to_dict()
         if len(same) < len(voted):
             out.notes["agreement"] = f" ({len(voted) - len(same)} pairs with another number of votes left out)"
     return out

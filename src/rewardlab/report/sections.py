@@ -88,6 +88,8 @@ def _verdict_html(ev: dict[str, Any], band: str | None) -> str:
     ci = accuracy_ci(ev)
     if band == UNCERTAIN and ci is not None:
         what = f"between {verdict(ci[0])} and {verdict(ci[1])}: too few pairs to tell"
+    elif band == UNCERTAIN:
+        what = "not in one band: too few pairs to tell"
     elif band == INVERTED:
         what = "the model prefers the rejected responses"
     else:

@@ -54,6 +54,8 @@ def verdict_phrase(ev: dict[str, Any]) -> str:
     if name == UNCERTAIN and ci is not None:
         low, high = verdict(ci[0]), verdict(ci[1])
         return f"between the {low} and {high} bands: {int(num(ev.get('n_pairs')) or 0):,} pairs are too few to tell"
+    if name == UNCERTAIN:
+        return "not in one band: too few pairs to tell"
     return f"in the {name} band ({band_range(str(name))})"
 
 
