@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rewardlab.cli import demo_defaults
 from rewardlab.config import apply_overrides, config_from_dict
+from rewardlab.pipeline.demo import demo_defaults
+from rewardlab.pipeline.training import train_and_evaluate
 from rewardlab.train import RunConfig
-from rewardlab.workflows import train_and_evaluate
 
 COMMON = ["synth.pool=biased", "train.progress=false", "train.save_every=100000", "audit.max_pairs=100000",
           "audit.report=true"]
@@ -40,7 +40,7 @@ def _reaudit(cfg: RunConfig, run_dir: Path) -> tuple[Any, Any, Any, float]:
     """Evaluate and audit an already trained row again (same split, current audit code)."""
     from rewardlab.eval import evaluate
     from rewardlab.models import load_model
-    from rewardlab.runaudit import audit_run
+    from rewardlab.pipeline.after_training import audit_run
     from rewardlab.train.data import load_run_data
 
     model = load_model(run_dir / "model")

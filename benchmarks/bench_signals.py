@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab.config import load_config
+from rewardlab.pipeline.training import train_and_evaluate
 from rewardlab.train import RunConfig
-from rewardlab.workflows import train_and_evaluate
 
 COMMON = ["train.lr=2e-4", "train.warmup_ratio=0.1", "train.epochs=1", "train.progress=false",
           "train.save_every=100000", "train.log_every=10", "model.max_length=256"]

@@ -145,13 +145,13 @@ def test_choices_are_defined_once_and_the_cli_and_configs_use_them() -> None:
     import argparse
     from typing import get_args, get_type_hints
 
-    from rewardlab.cli import _parser
+    from rewardlab.cli_parser import build_parser
     from rewardlab.data.formats import FORMATS
     from rewardlab.precisions import PRECISIONS
     from rewardlab.serve.config import ServeConfig
     from rewardlab.train.config import DataConfig, EvalConfig, OptimConfig
 
-    subs = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     for verb in ("eval", "audit", "score", "serve"):
         flags = {f: a for a in subs.choices[verb]._actions for f in a.option_strings}
         assert tuple(flags["--precision"].choices) == PRECISIONS, verb

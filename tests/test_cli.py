@@ -283,7 +283,7 @@ def test_score_and_the_cli_share_one_default_precision(trained: Path) -> None:
     import argparse
     import inspect
 
-    from rewardlab.cli import _parser as build_parser
+    from rewardlab.cli_parser import build_parser
     from rewardlab.eval import evaluate
     from rewardlab.models import RewardEnsemble
     from rewardlab.models.embedding_model import EmbeddingRewardModel
@@ -464,3 +464,13 @@ def test_eval_and_post_training_evaluation_give_the_same_report(world: Path, tin
     assert "agreement" in after_training
     for key, value in after_training.items():
         assert standalone[key] == value, key
+
+
+def test_every_verb_the_parser_declares_runs_and_every_runner_has_a_verb() -> None:
+    import argparse
+
+    from rewardlab.cli import VERBS
+    from rewardlab.cli_parser import build_parser
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subs.choices) == set(VERBS)

@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rewardlab.cli import demo_defaults
 from rewardlab.config import apply_overrides, config_from_dict, config_to_dict, load_config
 from rewardlab.errors import ConfigError
+from rewardlab.pipeline.demo import demo_defaults
 from rewardlab.train import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from rewardlab.models import RewardModel
 from rewardlab.models.local import resolve_backbone
+from rewardlab.pipeline.parity import hf_parity
 from rewardlab.synth import SynthConfig, generate_world
-from rewardlab.workflows import hf_parity
 
 
 def _inputs(n: int) -> list[tuple[object, str]]:

@@ -12,7 +12,6 @@ import random
 import re
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -251,6 +250,9 @@ def test_unreadable_optional_files_are_noted_as_could_not_be_read(tmp_path: Path
 class _WordCountScorer:
     """A stand-in reward model: longer and markdown-dressed responses score higher, plus fixed noise."""
 
+    def __init__(self) -> None:
+        self.metadata: dict[str, Any] = {}  # no normalization statistics
+
     def score(self, prompts: Any, responses: Any, *, batch_size: int = 32, **_: Any) -> list[float]:
         from rewardlab.data.records import prompt_text
 
@@ -264,8 +266,8 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     from rewardlab.eval import ScoredPair, evaluate_scores
     from rewardlab.eval.suite_run import run_suite
     from rewardlab.eval.suites import resolve_suite
+    from rewardlab.pipeline.after_training import _run_suite, write_eval_scores
     from rewardlab.report import render_report_html
-    from rewardlab.runaudit import _run_suite, write_eval_scores
     from rewardlab.synth import SynthConfig, generate_world
 
     comparisons = generate_world(SynthConfig(n_prompts=60, seed=0)).comparisons()
@@ -280,8 +282,7 @@ def test_report_reads_every_file_exactly_as_the_real_writers_write_them(tmp_path
     m["eval"] = report.to_dict()
     for name, value in (("metrics.json", m), ("audit.json", audit.to_dict())):
         (tmp_path / name).write_text(json.dumps(value, indent=2, default=str) + "\n")
-    no_statistics = SimpleNamespace(metadata={})
-    assert _run_suite(scorer, no_statistics, "builtin:synth", 64, tmp_path / "suite.json", lambda _: None) == suite
+    assert _run_suite(scorer, "builtin:synth", "fp32", 64, tmp_path / "suite.json", lambda _: None) == suite
     write_eval_scores(pairs, tmp_path / "eval_scores.jsonl")
     page = render_report_html(tmp_path)
 

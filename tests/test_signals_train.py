@@ -10,12 +10,12 @@ import torch
 
 from rewardlab.config import load_config
 from rewardlab.models import RewardEnsemble, RewardModel, load_model
+from rewardlab.pipeline.training import train_and_evaluate
 from rewardlab.synth import SynthConfig, generate_world
 from rewardlab.train import RunConfig, run_training
 from rewardlab.train.config import LossConfig
 from rewardlab.train.examples import Batch, build_examples
 from rewardlab.train.train_module import TrainModule
-from rewardlab.workflows import train_and_evaluate
 
 PROMPTS = ["What is 2 + 2?", "Name a colour."]
 RESPONSES = ["2 + 2 = 4.", "Blue."]

@@ -14,16 +14,28 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import rundir
+from rewardlab.pipeline.after_training import check_suite
+from rewardlab.pipeline.training import RunOutcome
 from rewardlab.train.config import RunConfig
 
-__all__ = ["DemoOutcome", "render_verdict", "run_demo"]
+__all__ = ["DemoOutcome", "demo_defaults", "render_verdict", "run_demo"]
+
+
+def demo_defaults() -> dict[str, Any]:
+    """The demo's embedded run config (``rewardlab/configs/demo.yaml``)."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("rewardlab").joinpath("configs/demo.yaml").read_text()
+    return dict(yaml.safe_load(text))
 
 
 @dataclass
 class DemoOutcome:
     """What the demo produced: the train-and-evaluate outcome, parity, the study, the wall time."""
 
-    run: Any  # workflows.RunOutcome
+    run: RunOutcome
     parity: float
     n_parity: int
     study: Any  # overopt.study.StudyResult or None
@@ -32,10 +44,13 @@ class DemoOutcome:
 
 def run_demo(cfg: RunConfig, out: Path, *, overwrite: bool = False, overopt_prompts: int = 30,
              log: Callable[[str], Any] = print) -> DemoOutcome:
-    """Run the demo into ``out`` (prepared by the caller: empty, or ``overwrite``)."""
+    """Run the demo into ``out``, which must be empty or absent unless ``overwrite``."""
+    from rewardlab.pipeline.parity import hf_parity
+    from rewardlab.pipeline.training import train_and_evaluate
     from rewardlab.synth import generate_world, write_world
-    from rewardlab.workflows import hf_parity, train_and_evaluate
 
+    rundir.prepare_run_dir(out, resume=False, overwrite=overwrite)
+    check_suite(cfg)  # a bad audit.suite fails before anything is written
     t0 = time.perf_counter()
     log(f"rewardlab demo: a Bradley-Terry reward model on the synthetic preference world -> {out}\n")
     if overwrite:

@@ -17,7 +17,7 @@ from rewardlab.eval.agreement import AgreementReport, agreement_report, render_a
 from rewardlab.eval.rewardbench import is_rewardbench_subsets, rewardbench_scores_from_pairs
 from rewardlab.scoring import RewardScorer
 
-__all__ = ["DatasetEvaluation", "evaluate_dataset", "render_rewardbench"]
+__all__ = ["DatasetEvaluation", "evaluate_dataset", "evaluate_rewardbench2", "render_rewardbench"]
 
 
 @dataclass
@@ -67,6 +67,17 @@ def evaluate_dataset(model: RewardScorer, records: Sequence[Comparison], *, batc
         if len(same) < len(voted):
             out.notes["agreement"] = f" ({len(voted) - len(same)} pairs with another number of votes left out)"
     return out
+
+
+def evaluate_rewardbench2(scorer: RewardScorer, source: str, *, split: str | None = None, limit: int | None = None,
+                          batch_size: int = 64) -> dict[str, Any]:
+    """RewardBench 2 (best-of-n) on a data set in its format: the result as JSON (render it with
+    :func:`render_rewardbench`)."""
+    from rewardlab.eval.rewardbench2 import load_rewardbench2, rewardbench2_scores, score_rewardbench2
+
+    records = load_rewardbench2(source, split=split)
+    items = score_rewardbench2(scorer, records[:limit] if limit else records, batch_size=batch_size)
+    return rewardbench2_scores(items).to_dict()
 
 
 def render_rewardbench(result: dict[str, Any], title: str) -> str:

@@ -7,9 +7,11 @@ from typing import Any
 from rewardlab.data import load_comparisons
 from rewardlab.data.load import Format, OnInvalid
 from rewardlab.data.responses import first_row, is_response_row, load_responses
+from rewardlab.errors import ConfigError
+from rewardlab.pipeline.inputs import load_for_scoring
 from rewardlab.scoring import RewardScorer
 
-__all__ = ["score_rows"]
+__all__ = ["score_rows", "scorer_for"]
 
 
 def score_rows(scorer: RewardScorer, source: str, *, batch_size: int, precision: str, normalize: bool,
@@ -34,3 +36,26 @@ def score_rows(scorer: RewardScorer, source: str, *, batch_size: int, precision:
     rows = [{"line": r.meta.get("line"), "chosen_reward": rewards[k], "rejected_reward": rewards[k + n]}
             for k, r in enumerate(records)]
     return rows, 2 * n
+
+
+def scorer_for(model: str, data: str | None, *, server: str | None = None,
+               precision: str = "auto") -> tuple[RewardScorer, str]:
+    """The scorer and the data file: ``model`` and ``data``, or a running server and ``model`` as the data.
+
+    With ``server`` the command line's one positional is the data (the server holds the model);
+    its API key comes from ``REWARDLAB_API_KEY``.
+    """
+    import os
+
+    from rewardlab.data.sources import check_exists
+
+    if server:
+        from rewardlab.serve import RemoteScorer, ServeClient
+
+        if data is not None:
+            raise ConfigError("with --server give only DATA: the server holds the model")
+        return RemoteScorer(ServeClient(server, api_key=os.environ.get("REWARDLAB_API_KEY"))), model
+    if data is None:
+        raise ConfigError("give MODEL and DATA, or --server URL and DATA")
+    check_exists(data)  # before the model loads
+    return load_for_scoring(model, precision), data

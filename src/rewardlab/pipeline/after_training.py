@@ -1,6 +1,6 @@
 """After a run's evaluation: per-pair scores, bias probes, a suite and the HTML report.
 
-Sits beside ``workflows`` above eval, audit and report (the layers of docs/architecture.md). Every file it
+Part of the pipeline, above eval, audit and report (the layers of docs/architecture.md). Every file it
 writes is one the report reads: ``eval_scores.jsonl``, ``audit.json``, ``suite.json``,
 ``report.html``. Each step is switched by the run's ``audit`` config section.
 """
@@ -22,7 +22,7 @@ from rewardlab.eval.suites import resolve_suite
 from rewardlab.models.loading import BoundScorer
 from rewardlab.train import RunConfig
 
-__all__ = ["audit_run", "check_suite", "suite_spec", "write_eval_scores"]
+__all__ = ["audit_run", "check_suite", "evaluate_suite", "suite_spec", "write_eval_scores"]
 
 
 def write_eval_scores(pairs: Sequence[ScoredPair], path: Path) -> None:
@@ -71,7 +71,7 @@ def audit_run(
     spec = suite_spec(cfg)
     if spec:
         with _step("suite", log, f"rewardlab eval RUN/model --suite {spec}"):
-            suite = _run_suite(scorer, model, spec, cfg.eval.batch_size, run / rundir.SUITE, log)
+            suite = _run_suite(model, spec, precision, cfg.eval.batch_size, run / rundir.SUITE, log)
     if cfg.audit.report:
         with _step("report", log, "rewardlab report RUN"):
             from rewardlab.report import write_report
@@ -81,12 +81,21 @@ def audit_run(
     return audit, suite, page
 
 
-def _run_suite(scorer: Any, model: Any, spec: str, batch_size: int, out: Path,
+def evaluate_suite(model: Any, spec: str, *, precision: str, batch_size: int) -> SuiteResult:
+    """Run a suite on the model's normalized rewards when it has statistics (threshold checks assume them).
+
+    ``rewardlab eval --suite`` and a run's suite step both call this, so they give the same result.
+    """
+    options = {"normalize": True} if model.metadata.get("normalization") else {}
+    return run_suite(BoundScorer(model, precision=precision), resolve_suite(spec), batch_size=batch_size,
+                     score_options=options)
+
+
+def _run_suite(model: Any, spec: str, precision: str, batch_size: int, out: Path,
                log: Callable[[str], Any]) -> SuiteResult:
-    """Run a suite on normalized rewards when the model has statistics (threshold checks assume them)."""
+    """The run's suite step: evaluate the suite, write ``suite.json`` and log the table."""
     normalized = bool(model.metadata.get("normalization"))
-    suite = run_suite(scorer, resolve_suite(spec), batch_size=batch_size,
-                      score_options={"normalize": True} if normalized else {})
+    suite = evaluate_suite(model, spec, precision=precision, batch_size=batch_size)
     out.write_text(json.dumps({**suite.to_dict(), "normalized": normalized}, indent=2, default=str) + "\n")
     log(render_suite(suite))
     if not normalized and any(r.score_b is None for r in suite.results):

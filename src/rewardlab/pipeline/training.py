@@ -1,4 +1,4 @@
-"""Multi-stage workflows behind the CLI verbs: train then evaluate, and the demo.
+"""``rewardlab train``: the run's config, training, evaluation on the held-out pairs, and what follows.
 
 Sits above train and eval (the layers of docs/architecture.md) so neither needs to know about the other.
 """
@@ -9,12 +9,14 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rewardlab import rundir
+from rewardlab.config import load_config
+from rewardlab.errors import ConfigError
 from rewardlab.eval import EvalReport, ScoredPair
 from rewardlab.models.export import write_metadata
 from rewardlab.models.precision import resolve_precision
@@ -22,7 +24,7 @@ from rewardlab.models.train_prompts import write_train_prompts
 from rewardlab.pipeline import evaluate_dataset
 from rewardlab.train import RunConfig, TrainResult, run_training
 
-__all__ = ["RunOutcome", "hf_parity", "train_and_evaluate"]
+__all__ = ["RunOutcome", "load_run_config", "train_and_evaluate"]
 
 
 @dataclass
@@ -33,6 +35,22 @@ class RunOutcome:
     audit: Any = None  # rewardlab.audit.AuditReport when the probes ran
     suite: Any = None  # rewardlab.eval.suite_run.SuiteResult when a suite ran
     page: Path | None = None  # report.html
+
+
+def load_run_config(config: str | Path | None, overrides: Sequence[str] = (), *, base: dict[str, Any] | None = None,
+                    resume_dir: str | Path | None = None) -> RunConfig:
+    """The run config: ``config`` (a YAML file) over ``base``, then the ``--set`` overrides.
+
+    Resuming without a config reuses the run's own resolved ``config.yaml`` (the overrides still
+    apply on top), so a resumed run trains with the settings it started with.
+    """
+    if config is None and resume_dir is not None:
+        saved = Path(resume_dir) / rundir.CONFIG
+        if not saved.is_file():
+            raise ConfigError(f"--resume without --config reuses {saved}, which does not exist; is --out {resume_dir} "
+                              "a run directory?")
+        config, base = saved, None
+    return load_config(RunConfig, config, list(overrides), base=base)
 
 
 def _headline_metrics(report: EvalReport) -> dict[str, float]:
@@ -62,7 +80,7 @@ def train_and_evaluate(
     """
     from accelerate import PartialState
 
-    from rewardlab.runaudit import check_suite
+    from rewardlab.pipeline.after_training import check_suite
 
     run = Path(run_dir)
     main = PartialState().is_main_process
@@ -127,28 +145,7 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
                "eval": done.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
     rundir.write_text_atomic(run_dir / rundir.METRICS, json.dumps(metrics, indent=2, default=str) + "\n")
     log(done.render("Held-out evaluation"))
-    from rewardlab.runaudit import audit_run
+    from rewardlab.pipeline.after_training import audit_run
 
     audit, suite, page = audit_run(cfg, run_dir, model, pairs, precision=precision, log=log)
     return RunOutcome(result, report, seconds, audit, suite, page)
-
-
-def hf_parity(model_dir: Path, pairs: list[tuple[Any, str]], rewards: list[float]) -> float:
-    """Max |reward difference| between rewardlab's scores and plain transformers on the saved directory."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from rewardlab.models.formatting import InputFormat, format_input
-    from rewardlab.models.io import read_metadata
-
-    meta = read_metadata(model_dir) or {}
-    fmt = InputFormat.from_dict(meta["input_format"])
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    hf = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-    worst = 0.0
-    with torch.no_grad():
-        for (prompt, response), expected in zip(pairs, rewards):
-            enc = tokenizer(format_input(prompt, response, fmt, tokenizer), return_tensors="pt", truncation=True,
-                            max_length=meta["max_length"], add_special_tokens=fmt.add_special_tokens)
-            worst = max(worst, abs(hf(**enc).logits[0, 0].item() - expected))
-    return worst

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rewardlab.errors import DataError
-from rewardlab.runaudit import _step, suite_spec
+from rewardlab.pipeline.after_training import _step, suite_spec
 from rewardlab.train import RunConfig
 
 
