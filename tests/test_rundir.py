@@ -101,3 +101,46 @@ def test_a_failed_run_is_marked_failed_not_finished(tmp_path: Path, tiny_bert_di
     status = json.loads((out / rundir.STATUS).read_text())
     assert status["state"] == "failed" and "inf" in status["error"]
     assert not rundir.is_finished(out) and not (out / "model").exists()
+
+
+# ----------------------------------------------------------------------------- reading and writing run files
+def test_json_files_round_trip_with_numpy_scalars_and_nan(tmp_path: Path) -> None:
+    import math
+
+    import numpy as np
+
+    rundir.write_json(tmp_path / "metrics.json", {"a": np.float32(0.5), "b": float("nan"), "p": tmp_path})
+    back = rundir.read_json(tmp_path / "metrics.json")
+    assert back["a"] == 0.5 and math.isnan(back["b"]) and back["p"] == str(tmp_path)
+    rundir.write_jsonl(tmp_path / "eval_scores.jsonl", [{"x": np.int64(3)}, {"x": 4}])
+    assert rundir.read_jsonl(tmp_path / "eval_scores.jsonl") == [{"x": 3}, {"x": 4}]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rewardlab-tmp-")]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff{}", "not UTF-8"), (b"{", "not valid JSON"), (b'{"a": 1}\n[1]\n', "line 2"),
+])
+def test_unreadable_run_files_are_data_errors_naming_the_file(tmp_path: Path, content: bytes, message: str) -> None:
+    from rewardlab.errors import DataError
+
+    path = tmp_path / "train_history.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message) as err:
+        rundir.read_jsonl(path)
+    assert str(path) in str(err.value)
+
+
+def test_data_report_has_one_shape_and_rejects_wrong_types(tmp_path: Path) -> None:
+    from rewardlab.errors import DataError
+
+    rundir.write_data_report(tmp_path, rundir.DataReportFile(notes=["read 10 rows"], counts={"train_pairs": 8},
+                                                             train_hash="abc"))
+    assert json.loads((tmp_path / "data_report.json").read_text()) == {
+        "notes": ["read 10 rows"], "counts": {"train_pairs": 8}, "train_hash": "abc", "lengths": {}}
+    assert rundir.read_data_report(tmp_path).counts == {"train_pairs": 8}
+    (tmp_path / "data_report.json").write_text('{"notes": "one string", "counts": {}}')
+    with pytest.raises(DataError, match="'notes' must be a JSON list"):
+        rundir.read_data_report(tmp_path)
+    (tmp_path / "data_report.json").write_text('[]')
+    with pytest.raises(DataError, match="expected a JSON object"):
+        rundir.read_data_report(tmp_path)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rewardlab import rundir
 from rewardlab.config import load_config
 from rewardlab.models import RewardEnsemble, RewardModel, load_model
 from rewardlab.pipeline.training import train_and_evaluate
@@ -18,6 +19,7 @@ from rewardlab.train.examples import Batch, build_examples
 from rewardlab.train.train_module import TrainModule
 
 PROMPTS = ["What is 2 + 2?", "Name a colour."]
+DATA_REPORT_KEYS = {"notes", "counts", "train_hash", "lengths"}
 RESPONSES = ["2 + 2 = 4.", "Blue."]
 
 
@@ -56,6 +58,8 @@ def test_every_objective_trains_saves_and_reloads_with_identical_scores(
     config_json = json.loads((outcome.train.model_dir / "config.json").read_text())
     n_out = len(cfg.loss.attributes) if cfg.loss.name == "regression" else 1
     assert len(config_json["id2label"]) == n_out  # annotator bias outputs are cut before export
+    assert set(json.loads((tmp_path / "run" / "data_report.json").read_text())) == DATA_REPORT_KEYS
+    assert rundir.read_data_report(tmp_path / "run").lengths  # fine-tuning measures token lengths
 
 
 def test_tie_aware_training_keeps_ties_and_learns_a_tie_parameter(tmp_path: Path, tiny_bert_dir: Path) -> None:
@@ -160,6 +164,10 @@ def test_frozen_embedding_run_saves_a_model_that_eval_and_score_load(
     assert type(loaded).__name__ == "EmbeddingRewardModel"
     assert loaded.score(PROMPTS, RESPONSES) == pytest.approx(before, abs=1e-6)
     assert "metrics" in json.loads((outcome.train.model_dir / "rewardlab.json").read_text())
+    # the same data_report.json shape as a fine-tuning run; no token lengths measured
+    assert set(json.loads((tmp_path / "run" / "data_report.json").read_text())) == DATA_REPORT_KEYS
+    report = rundir.read_data_report(tmp_path / "run")
+    assert report.lengths == {} and report.train_hash and report.counts["heldout_pairs"] > 0
 
 
 def test_rankings_from_a_user_file_train_and_evaluate_on_pairs(tmp_path: Path, tiny_bert_dir: Path) -> None:

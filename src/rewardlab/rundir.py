@@ -5,8 +5,12 @@ else in a run directory is ever touched. A run records its state in ``run.json``
 (``running``, ``finished``, ``failed``, ``interrupted``), so a directory whose training
 died half way never looks like a finished one, ``--resume`` knows a finished run, and
 ``--overwrite`` removes exactly what an earlier run wrote. Files a later stage reads are
-written atomically (:func:`write_text_atomic`): a crash leaves the old file or the new one,
-never half of one.
+written atomically (:func:`write_text_atomic`, :func:`write_json`, :func:`write_jsonl`): a crash
+leaves the old file or the new one, never half of one. Reading them back
+(:func:`read_text`, :func:`read_json`, :func:`read_jsonl`) turns every failure into a
+:class:`~rewardlab.errors.DataError` naming the file and, for JSONL, the line.
+
+``data_report.json`` has one shape, :class:`DataReportFile`, whichever training path wrote it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rewardlab.errors import ConfigError
+from rewardlab.errors import ConfigError, DataError
 
 __all__ = [
     "AUDIT",
@@ -41,13 +46,21 @@ __all__ = [
     "STATUS",
     "SUITE",
     "TENSORBOARD",
+    "DataReportFile",
     "RunState",
     "atomic_dir",
     "clear_owned",
     "fsync_dir",
     "is_finished",
     "prepare_run_dir",
+    "read_data_report",
+    "read_json",
+    "read_jsonl",
     "read_status",
+    "read_text",
+    "write_data_report",
+    "write_json",
+    "write_jsonl",
     "write_status",
     "write_text_atomic",
 ]
@@ -104,6 +117,101 @@ def write_text_atomic(path: Path, text: str) -> None:
     fsync_dir(path.parent)
 
 
+def _jsonable(value: Any) -> Any:
+    """A numpy or torch scalar as its Python number; anything else JSON cannot hold as its text."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def write_json(path: Path, value: Any) -> None:
+    """``value`` as indented JSON, atomically (scalars of numpy/torch as numbers, other non-JSON values as
+    text, NaN as ``NaN``)."""
+    write_text_atomic(path, json.dumps(value, indent=2, default=_jsonable) + "\n")
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line, atomically."""
+    write_text_atomic(path, "".join(json.dumps(row, default=_jsonable) + "\n" for row in rows))
+
+
+def read_text(path: Path) -> str:
+    """The file's UTF-8 text; a read or decoding failure is a :class:`DataError` naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start}); "
+                        "re-save the file as UTF-8", source=str(path)) from err
+    except OSError as err:
+        raise DataError(f"cannot be read ({err.strerror or err}); check that it is a readable file",
+                        source=str(path)) from err
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file; NaN/Infinity (as :func:`write_json` writes them) become floats."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})",
+                        source=str(path)) from err
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (blank lines skipped); a bad line is a DataError naming it."""
+    rows = []
+    for i, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"not valid JSON ({err.msg})", source=str(path), line=i) from err
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", source=str(path), line=i)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class DataReportFile:
+    """``data_report.json``: what a run read and did to its data. Every key is always present."""
+
+    notes: list[str] = field(default_factory=list)  # each source's load report, splits, drops, warnings
+    counts: dict[str, int] = field(default_factory=dict)  # train_pairs / train_rankings / ..., heldout_pairs
+    train_hash: str = ""  # the training records' fingerprint (also in the model's rewardlab.json)
+    lengths: dict[str, str] = field(default_factory=dict)  # split -> what the length policy did ({}: not measured)
+
+    @classmethod
+    def from_dict(cls, value: Any, source: str = DATA_REPORT) -> DataReportFile:
+        """Read the file's object back; a value of the wrong type is a DataError naming the key."""
+        if not isinstance(value, dict):
+            raise DataError(f"expected a JSON object, found {type(value).__name__}", source=source)
+        kinds = {"notes": list, "counts": dict, "train_hash": str, "lengths": dict}
+        for key, kind in kinds.items():
+            if key in value and not isinstance(value[key], kind):
+                raise DataError(f"'{key}' must be a JSON {kind.__name__.replace('str', 'string')}, found "
+                                f"{type(value[key]).__name__}", source=source)
+        return cls(**{k: value[k] for k in kinds if k in value})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def write_data_report(run: Path, report: DataReportFile) -> None:
+    write_json(run / DATA_REPORT, report.to_dict())
+
+
+def read_data_report(run: Path) -> DataReportFile:
+    """``run``'s data report; DataError when it is missing, unreadable or malformed."""
+    path = run / DATA_REPORT
+    return DataReportFile.from_dict(read_json(path), source=str(path))
+
+
 @contextlib.contextmanager
 def atomic_dir(path: Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``path``; on success it replaces ``path`` in one rename.
@@ -147,7 +255,7 @@ def write_status(run: Path, state: RunState, **extra: Any) -> None:
     status.setdefault("started", now)
     if state == "running":
         status.pop("error", None)
-    write_text_atomic(run / STATUS, json.dumps(status, indent=2, default=str) + "\n")
+    write_json(run / STATUS, status)
 
 
 def is_finished(run: Path) -> bool:

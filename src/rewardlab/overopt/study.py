@@ -9,7 +9,6 @@ and analyses the proxy (for an ensemble: its saved aggregate) and each conservat
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,7 +198,7 @@ def run_study(cfg: OverOptConfig, out: Path | None = None, *, log: Callable[[str
                          config=config_to_dict(cfg))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        rundir.write_text_atomic(out / OVEROPT_FILE, json.dumps(result.to_dict(), indent=2, default=float) + "\n")
+        rundir.write_json(out / OVEROPT_FILE, result.to_dict())
     return result
 
 

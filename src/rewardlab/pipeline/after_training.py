@@ -7,7 +7,6 @@ writes is one the report reads: ``eval_scores.jsonl``, ``audit.json``, ``suite.j
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +29,7 @@ def write_eval_scores(pairs: Sequence[ScoredPair], path: Path) -> None:
     rows = [{"chosen": p.chosen, "rejected": p.rejected, "chosen_words": word_count(p.record.chosen),
              "rejected_words": word_count(p.record.rejected), "subset": p.record.subset, "tie": p.record.tie}
             for p in pairs]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rundir.write_jsonl(path, rows)
 
 
 def suite_spec(cfg: RunConfig) -> str | None:
@@ -66,7 +65,7 @@ def audit_run(
         with _step("audit", log, "rewardlab audit RUN/model DATA --json RUN/audit.json"):
             audit = run_probes(scorer, [p.record for p in pairs], batch_size=cfg.eval.batch_size,
                                max_pairs=cfg.audit.max_pairs, seed=cfg.data.split_seed)
-            (run / rundir.AUDIT).write_text(json.dumps(audit.to_dict(), indent=2, default=str) + "\n")
+            rundir.write_json(run / rundir.AUDIT, audit.to_dict())
             log(render_audit(audit))
     spec = suite_spec(cfg)
     if spec:
@@ -96,7 +95,7 @@ def _run_suite(model: Any, spec: str, precision: str, batch_size: int, out: Path
     """The run's suite step: evaluate the suite, write ``suite.json`` and log the table."""
     normalized = bool(model.metadata.get("normalization"))
     suite = evaluate_suite(model, spec, precision=precision, batch_size=batch_size)
-    out.write_text(json.dumps({**suite.to_dict(), "normalized": normalized}, indent=2, default=str) + "\n")
+    rundir.write_json(out, {**suite.to_dict(), "normalized": normalized})
     log(render_suite(suite))
     if not normalized and any(r.score_b is None for r in suite.results):
         log("note: threshold checks compared raw rewards (the model has no saved normalization statistics)")

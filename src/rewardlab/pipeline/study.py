@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ def study_run(cfg: OverOptConfig, out: Path, *, overwrite: bool = False,
     rundir.prepare_run_dir(out, resume=False, overwrite=overwrite)
     result = run_study(cfg, out, log=log)
     log(render_study(result))
-    study = json.loads((out / rundir.OVEROPT).read_text(encoding="utf-8"))
+    study = rundir.read_json(out / rundir.OVEROPT)
     page = out / rundir.REPORT
     rundir.write_text_atomic(page, render_study_page(out, study))
     return result, page

@@ -5,7 +5,6 @@ Sits above train and eval (the layers of docs/architecture.md) so neither needs 
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import time
@@ -143,7 +142,7 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
                          "train_seconds": loop.train_seconds, "final_loss": loop.final_loss,
                          "precision": loop.precision},
                "eval": done.to_dict(), "eval_seconds": seconds, "eval_precision": precision}
-    rundir.write_text_atomic(run_dir / rundir.METRICS, json.dumps(metrics, indent=2, default=str) + "\n")
+    rundir.write_json(run_dir / rundir.METRICS, metrics)
     log(done.render("Held-out evaluation"))
     from rewardlab.pipeline.after_training import audit_run
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rewardlab import rundir
-from rewardlab.report.markup import NA, arr, duration, esc, fixed, kv_table, obj, section, table, unavailable
+from rewardlab.report.markup import NA, duration, esc, fixed, kv_table, obj, section, table, unavailable
+from rewardlab.rundir import DataReportFile
 
 __all__ = ["CONFIG_HIGHLIGHTS", "details_section"]
 
@@ -43,25 +44,21 @@ def _train_rows(metrics: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _data_report(report: dict[str, Any]) -> str:
+def _data_report(report: DataReportFile) -> str:
     parts = []
-    counts = report.get("counts")
-    if isinstance(counts, dict) and counts:
+    if report.counts:
         parts.append(table(["count", "value"], [[esc(k), fixed(v) if isinstance(v, int | float) else esc(v)]
-                                                for k, v in counts.items()], numeric=[1], cls="compact"))
-    notes = [str(n) for n in arr(report.get("notes"))]
-    lengths = report.get("lengths")
-    if isinstance(lengths, dict):
-        notes += [f"{k}: {v}" for k, v in lengths.items()]
+                                                for k, v in report.counts.items()], numeric=[1], cls="compact"))
+    notes = [str(n) for n in report.notes] + [f"{k}: {v}" for k, v in report.lengths.items()]
     if notes:
         parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
-    if report.get("train_hash"):
-        parts.append(f'<p class="note">training data hash <code>{esc(report["train_hash"])}</code></p>')
+    if report.train_hash:
+        parts.append(f'<p class="note">training data hash <code>{esc(report.train_hash)}</code></p>')
     return "".join(parts) or '<p class="note">data_report.json is empty.</p>'
 
 
 def details_section(metrics: dict[str, Any], config: dict[str, Any] | None, config_text: str | None,
-                    data_report: dict[str, Any] | None, why_config: str, why_data: str) -> str:
+                    data_report: DataReportFile | None, why_config: str, why_data: str) -> str:
     """Training and evaluation numbers, the data report, and the resolved config (collapsed)."""
     left = "<h3>Training</h3>" + kv_table(_train_rows(metrics))
     middle = "<h3>Data</h3>" + (_data_report(data_report) if data_report is not None

@@ -8,7 +8,6 @@ say, in place of the section, what is absent and how to get it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ class RunFiles:
     metrics: dict[str, Any]
     config_text: str | None = None
     config: dict[str, Any] | None = None
-    data_report: dict[str, Any] | None = None
+    data_report: rundir.DataReportFile | None = None
     history: list[dict[str, Any]] | None = None
     scores: list[dict[str, Any]] | None = None
     audit: dict[str, Any] | None = None
@@ -60,47 +59,10 @@ class RunFiles:
         return f"{name} could not be read: {problem}"
 
 
-def _read_text(path: Path) -> str:
-    """The file's UTF-8 text; a read or decoding failure is a :class:`DataError` naming the file."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start}); "
-                        "re-save the file as UTF-8", source=str(path)) from err
-    except OSError as err:
-        raise DataError(f"cannot be read ({err.strerror or err}); check that it is a readable file",
-                        source=str(path)) from err
-
-
-def _read_json(path: Path) -> Any:
-    """Parse JSON; NaN/Infinity (as ``json.dumps`` writes them) become floats."""
-    text = _read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})",
-                        source=str(path)) from err
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for i, line in enumerate(_read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"not valid JSON ({err.msg})", source=str(path), line=i) from err
-        if not isinstance(row, dict):
-            raise DataError("each line must be a JSON object", source=str(path), line=i)
-        rows.append(row)
-    return rows
-
-
 def _read_yaml(path: Path) -> tuple[str, dict[str, Any] | None]:
     import yaml
 
-    text = _read_text(path)
+    text = rundir.read_text(path)
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -114,7 +76,7 @@ def _optional_object(run: RunFiles, name: str) -> dict[str, Any] | None:
         run.problems[name] = "not found"
         return None
     try:
-        value = _read_json(path)
+        value = rundir.read_json(path)
     except DataError as err:
         run.problems[name] = str(err)
         return None
@@ -130,7 +92,7 @@ def _optional_lines(run: RunFiles, name: str) -> list[dict[str, Any]] | None:
         run.problems[name] = "not found"
         return None
     try:
-        return _read_jsonl(path)
+        return rundir.read_jsonl(path)
     except DataError as err:
         run.problems[name] = str(err)
         return None
@@ -142,7 +104,7 @@ def load_eval_json(path: str | Path) -> dict[str, Any]:
     if not source.is_file():
         raise DataError("no such eval JSON file; write one with `rewardlab eval MODEL DATA --json FILE`",
                         source=str(source))
-    payload = _read_json(source)
+    payload = rundir.read_json(source)
     if not isinstance(payload, dict) or ("accuracy" not in payload and "files" not in payload):
         raise DataError("not a `rewardlab eval --json` file with pairwise results (no 'accuracy')", source=str(source))
     return payload
@@ -164,7 +126,7 @@ def load_run(run_dir: str | Path, extra_evals: Sequence[str | Path] = ()) -> Run
         raise DataError(f"{metrics_path} not found; it is written when `rewardlab train` or `rewardlab demo` "
                         "finishes training and evaluates on held-out pairs (a run without held-out data, "
                         "or one that is still training, has none)")
-    metrics = _read_json(metrics_path)
+    metrics = rundir.read_json(metrics_path)
     if not isinstance(metrics, dict):
         raise DataError("expected a JSON object with 'train' and 'eval'", source=str(metrics_path))
     run = RunFiles(run_dir=root, metrics=metrics)
@@ -176,7 +138,12 @@ def load_run(run_dir: str | Path, extra_evals: Sequence[str | Path] = ()) -> Run
             run.problems[rundir.CONFIG] = str(err)
     else:
         run.problems[rundir.CONFIG] = "not found"
-    run.data_report = _optional_object(run, rundir.DATA_REPORT)
+    report = _optional_object(run, rundir.DATA_REPORT)
+    if report is not None:
+        try:
+            run.data_report = rundir.DataReportFile.from_dict(report, source=str(root / rundir.DATA_REPORT))
+        except DataError as err:
+            run.problems[rundir.DATA_REPORT] = str(err)
     run.history = _optional_lines(run, rundir.HISTORY)
     run.scores = _optional_lines(run, rundir.EVAL_SCORES)
     run.audit = _optional_object(run, rundir.AUDIT)

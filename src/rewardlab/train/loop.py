@@ -11,7 +11,6 @@ resumes from its latest checkpoint ends with the same weights as an unbroken run
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import sys
 import time
@@ -247,7 +246,7 @@ def train_loop(
     if writer is not None:
         writer.close()
     if acc.is_main_process:
-        rundir.write_text_atomic(run_dir / rundir.HISTORY, "".join(json.dumps(h) + "\n" for h in pos.history))
+        rundir.write_jsonl(run_dir / rundir.HISTORY, pos.history)
     acc.wait_for_everyone()
     return LoopResult(steps=pos.step, pairs_seen=meter.pairs, train_seconds=meter.seconds,
                       pairs_per_s=meter.pairs / meter.seconds if meter.seconds > 0 else 0.0,

@@ -7,7 +7,6 @@ same way and return the same :class:`TrainResult`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,12 @@ class TrainResult:
 
 
 def write_run_records(run: Path, cfg: RunConfig, data: RunData, train_hash: str,
-                      lengths: dict[str, Any] | None = None) -> None:
-    """``config.yaml`` and ``data_report.json``: what the run was asked to do and what it read."""
+                      lengths: dict[str, str] | None = None) -> None:
+    """``config.yaml`` and ``data_report.json``: what the run was asked to do and what it read.
+
+    ``lengths`` is what the length policy did to each split (one line each); the frozen-embedding
+    path, which measures no token lengths, leaves it empty.
+    """
     rundir.write_text_atomic(run / rundir.CONFIG, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
-    summary: dict[str, Any] = {"notes": data.notes, "counts": data.counts, "train_hash": train_hash}
-    if lengths is not None:
-        summary["lengths"] = lengths
-    rundir.write_text_atomic(run / rundir.DATA_REPORT, json.dumps(summary, indent=2))
+    rundir.write_data_report(run, rundir.DataReportFile(notes=list(data.notes), counts=dict(data.counts),
+                                                        train_hash=train_hash, lengths=dict(lengths or {})))
