@@ -15,22 +15,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rewardlab.errors import ModelError, Unauthorized
+from rewardlab.errors import ModelError
+from rewardlab.http.auth import key_dependency
+from rewardlab.http.errors import ErrorBody, install_error_handlers
+from rewardlab.http.middleware import BodyLimit, RequestMetrics, RequireKey
 from rewardlab.serve.backend import Backend, Scored
 from rewardlab.serve.config import ServeConfig, resolve_api_keys
 from rewardlab.serve.docs import install_docs
-from rewardlab.serve.errors import ModelFailed, ServeError
+from rewardlab.serve.errors import ModelFailed
 from rewardlab.serve.inputs import Prepared, get_reward_texts, score_request_pairs
-from rewardlab.serve.middleware import UNAUTHORIZED, BodyLimit, RequestMetrics, RequireKey, key_matches
 from rewardlab.serve.runtime import ModelSource, Runtime
 from rewardlab.serve.schemas import (
-    ErrorBody,
     GetRewardRequest,
     GetRewardResponse,
     ItemResult,
@@ -56,28 +54,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "queue full, model loading or server draining", "headers": _RETRY},
     504: {"model": ErrorBody, "description": "not answered within request_timeout_s"},
 }
-
-
-def _error(status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status, headers=dict(headers or {}))
-
-
-def _auth_dependency(keys: frozenset[str]) -> Any:
-    bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
-    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
-    encoded = frozenset(k.encode() for k in keys)
-
-    # RequireKey has already refused a request without a valid key, before its body was read; this
-    # dependency documents the schemes in the OpenAPI spec and holds for an app mounted without it.
-    async def require_key(creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-                          key: str | None = Depends(header)) -> None:
-        if not encoded:
-            return
-        offered = (creds.credentials if creds is not None else key) or ""
-        if not key_matches(offered, encoded):
-            raise Unauthorized(UNAUTHORIZED)
-
-    return require_key
 
 
 def _runtime(request: Request) -> Runtime:
@@ -114,45 +90,6 @@ def _score_response(backend: Backend, counts: Sequence[int], prepared: Prepared,
         start += n
     usage = Usage(responses=len(rewards), tokens=sum(prepared.tokens), truncated=sum(prepared.truncated))
     return ScoreResponse(results=results, usage=usage)
-
-
-def _install_handlers(app: FastAPI, config: ServeConfig) -> None:
-    retry = {"Retry-After": str(config.retry_after_s)}
-
-    @app.exception_handler(ServeError)
-    async def serve_error(request: Request, exc: ServeError) -> JSONResponse:
-        status = exc.status or 500
-        headers = dict(retry) if status == 503 else {}
-        if status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
-        if status == 503:
-            _runtime(request).metrics.rejected.labels(exc.kind).inc()
-        if status >= 500 and status != 503:
-            log.error("%s %s: %s", request.method, request.url.path, exc)
-        return _error(status, exc.kind, str(exc), headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "invalid_json", "the request body is not valid JSON")
-        if "json" not in request.headers.get("content-type", ""):
-            return _error(400, "invalid_json", "send the body as JSON with 'Content-Type: application/json'")
-        parts = []
-        for e in errors[:5]:
-            loc = ".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
-            parts.append(f"{loc}: {str(e.get('msg', 'invalid')).removeprefix('Value error, ')}")
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        return _error(422, "invalid_input", "; ".join(parts) + more)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail), exc.headers)
-
-    @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:
-        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
-        return _error(500, "internal", "internal server error; see the server log")
 
 
 def _install_routes(app: FastAPI, auth: Any) -> None:
@@ -239,11 +176,12 @@ def create_app(model: ModelSource, config: ServeConfig | None = None, *,
     if cfg.docs:
         install_docs(app)  # Swagger UI from local assets: /docs works offline
     app.state.runtime = runtime
-    _install_handlers(app, cfg)
-    _install_routes(app, _auth_dependency(keys))
+    install_error_handlers(app, retry_after_s=cfg.retry_after_s, log=log,
+                           on_unavailable=lambda request, kind: runtime.metrics.rejected.labels(kind).inc())
+    _install_routes(app, key_dependency(keys))
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
     app.add_middleware(RequireKey, keys=keys, protected=PROTECTED)  # outside BodyLimit: 401 before any body
-    app.add_middleware(RequestMetrics, metrics=runtime.metrics, endpoints=ENDPOINTS)
+    app.add_middleware(RequestMetrics, record=runtime.metrics.record_request, endpoints=ENDPOINTS)
     if cfg.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -48,6 +48,11 @@ class ServeMetrics:
         self.queue_depth.set_function(lambda: float(queued()))
         self.admitted.set_function(lambda: float(admitted()))
 
+    def record_request(self, endpoint: str, status: int, seconds: float) -> None:
+        """One answered request (``http.middleware.RequestMetrics`` calls this)."""
+        self.requests.labels(endpoint, str(status)).inc()
+        self.latency.labels(endpoint).observe(seconds)
+
     def observe_batch(self, stats: BatchStats) -> None:
         self.batch_size.observe(stats.size)
         self.batch_tokens.observe(stats.padded_tokens)

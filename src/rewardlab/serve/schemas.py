@@ -15,8 +15,6 @@ from rewardlab.data.records import Message, Prompt
 
 __all__ = [
     "ChatMessage",
-    "ErrorBody",
-    "ErrorDetail",
     "GetRewardRequest",
     "GetRewardResponse",
     "ItemResult",
@@ -135,12 +133,3 @@ class GetRewardResponse(BaseModel):
     scores: list[float] = Field(description="the same numbers as rewards (newer OpenRLHF reads 'scores')")
     truncated: list[bool]
     spread: list[float] | None = None
-
-
-class ErrorDetail(BaseModel):
-    type: str = Field(description="a stable machine-readable kind, e.g. queue_full or invalid_input")
-    message: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail

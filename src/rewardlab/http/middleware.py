@@ -1,4 +1,4 @@
-"""ASGI middleware: the API key (401), the body-size limit (413) and per-endpoint request metrics.
+"""ASGI middleware: the API key (401), the body-size limit (413) and per-endpoint request accounting.
 
 All are plain ASGI so they see every request, including those that never reach a route
 (404, 405, a rejected body). The key is checked from the headers alone, before a byte of
@@ -9,28 +9,20 @@ bytes before refusing: a client cannot make the server buffer more than the limi
 
 from __future__ import annotations
 
-import hmac
-import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.http.auth import UNAUTHORIZED, key_matches, offered_key
+from rewardlab.http.errors import error_bytes
 
-__all__ = ["UNAUTHORIZED", "BodyLimit", "RequestMetrics", "RequireKey", "error_bytes", "key_matches", "offered_key"]
-
-UNAUTHORIZED = "a valid API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'"
+__all__ = ["BodyLimit", "RequestMetrics", "RequireKey"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-def error_bytes(kind: str, message: str) -> bytes:
-    """The JSON error body every refusal uses: ``{"error": {"type": ..., "message": ...}}``."""
-    return json.dumps({"error": {"type": kind, "message": message}}).encode()
 
 
 async def _send_error(send: Send, status: int, kind: str, message: str,
@@ -40,21 +32,6 @@ async def _send_error(send: Send, status: int, kind: str, message: str,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close"), *(extra or [])]})
     await send({"type": "http.response.body", "body": body})
-
-
-def offered_key(authorization: str | None, api_key: str | None) -> str:
-    """The key a request offers: ``Authorization: Bearer <key>``, else ``X-API-Key``; ``""`` for none."""
-    if authorization:
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return credentials.strip()
-    return api_key or ""
-
-
-def key_matches(offered: str, keys: frozenset[bytes]) -> bool:
-    """Constant-time comparison against every key (no early exit: timing says nothing about which matched)."""
-    raw = offered.encode("utf-8", "surrogateescape")
-    return any([hmac.compare_digest(raw, k) for k in keys])
 
 
 class RequireKey:
@@ -127,12 +104,16 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-class RequestMetrics:
-    """Count requests by endpoint and status and time them; unknown paths share one label."""
+#: Called once per request with (endpoint, status, seconds).
+Record = Callable[[str, int, float], None]
 
-    def __init__(self, app: ASGIApp, metrics: ServeMetrics, endpoints: frozenset[str]) -> None:
+
+class RequestMetrics:
+    """Report every request's endpoint, status and duration to ``record``; unknown paths share one label."""
+
+    def __init__(self, app: ASGIApp, record: Record, endpoints: frozenset[str]) -> None:
         self.app = app
-        self.metrics = metrics
+        self.record = record
         self.endpoints = endpoints
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,5 +133,4 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, watch)
         finally:
-            self.metrics.requests.labels(endpoint, str(status)).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - t0)
+            self.record(endpoint, status, time.perf_counter() - t0)
