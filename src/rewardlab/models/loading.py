@@ -22,11 +22,18 @@ __all__ = ["BoundScorer", "Scorer", "load_model"]
 
 @runtime_checkable
 class Scorer(RewardScorer, Protocol):
-    """A reward model loaded from a directory: the scorer contract, its metadata, and saving."""
+    """A reward model loaded from a directory: the scorer contract, its metadata, and saving.
+
+    ``RewardModel``, ``RewardEnsemble`` and ``EmbeddingRewardModel`` satisfy it.
+    """
 
     metadata: dict[str, Any]
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path: ...
+
+    def write_metadata(self, path: Path) -> None:
+        """(Re)write ``rewardlab.json`` and the model card from ``metadata``, leaving the weights alone."""
+        ...
 
 
 def load_model(path: str | os.PathLike[str]) -> Scorer:
@@ -64,7 +71,7 @@ class BoundScorer:
     only, so they work with any scorer; this carries the run's precision through to them.
     """
 
-    def __init__(self, model: Any, **options: Any) -> None:
+    def __init__(self, model: RewardScorer, **options: Any) -> None:
         self.model = model
         self.options = options
 

@@ -20,7 +20,7 @@ import torch
 from rewardlab.data.records import Prompt
 from rewardlab.errors import ModelError
 from rewardlab.models.backbone import BackboneKind, LoadedBackbone, backbone_kind, load_backbone
-from rewardlab.models.export import write_model_dir
+from rewardlab.models.export import write_metadata, write_model_dir
 from rewardlab.models.first_token import enable_first_token_final_layer
 from rewardlab.models.formatting import (
     InputFormat,
@@ -178,6 +178,10 @@ class RewardModel(torch.nn.Module):
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
         """Write a standard HF model directory plus ``rewardlab.json`` and a model card."""
         return write_model_dir(self, Path(path))
+
+    def write_metadata(self, path: str | os.PathLike[str]) -> None:
+        """(Re)write ``rewardlab.json`` and the model card, leaving the weights alone (e.g. after evaluation)."""
+        write_metadata(self, Path(path))
 
     # ----------------------------------------------------------------------------- inputs
     def format(self, prompt: Prompt, response: str) -> str:

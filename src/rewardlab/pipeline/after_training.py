@@ -18,7 +18,7 @@ from rewardlab.errors import RewardLabError
 from rewardlab.eval import ScoredPair
 from rewardlab.eval.suite_run import SuiteResult, render_suite, run_suite
 from rewardlab.eval.suites import resolve_suite
-from rewardlab.models.loading import BoundScorer
+from rewardlab.models.loading import BoundScorer, Scorer
 from rewardlab.train import RunConfig
 
 __all__ = ["audit_run", "check_suite", "evaluate_suite", "suite_spec", "write_eval_scores"]
@@ -48,7 +48,7 @@ def check_suite(cfg: RunConfig) -> None:
 
 
 def audit_run(
-    cfg: RunConfig, run_dir: str | Path, model: Any, pairs: Sequence[ScoredPair], *, precision: str,
+    cfg: RunConfig, run_dir: str | Path, model: Scorer, pairs: Sequence[ScoredPair], *, precision: str,
     log: Callable[[str], Any] = print,
 ) -> tuple[AuditReport | None, SuiteResult | None, Path | None]:
     """Write the held-out scores, the audit, the suite result and the report into ``run_dir``.
@@ -80,7 +80,7 @@ def audit_run(
     return audit, suite, page
 
 
-def evaluate_suite(model: Any, spec: str, *, precision: str, batch_size: int) -> SuiteResult:
+def evaluate_suite(model: Scorer, spec: str, *, precision: str, batch_size: int) -> SuiteResult:
     """Run a suite on the model's normalized rewards when it has statistics (threshold checks assume them).
 
     ``rewardlab eval --suite`` and a run's suite step both call this, so they give the same result.
@@ -90,7 +90,7 @@ def evaluate_suite(model: Any, spec: str, *, precision: str, batch_size: int) ->
                      score_options=options)
 
 
-def _run_suite(model: Any, spec: str, precision: str, batch_size: int, out: Path,
+def _run_suite(model: Scorer, spec: str, precision: str, batch_size: int, out: Path,
                log: Callable[[str], Any]) -> SuiteResult:
     """The run's suite step: evaluate the suite, write ``suite.json`` and log the table."""
     normalized = bool(model.metadata.get("normalization"))

@@ -17,7 +17,6 @@ from rewardlab import rundir
 from rewardlab.config import load_config
 from rewardlab.errors import ConfigError
 from rewardlab.eval import EvalReport, ScoredPair
-from rewardlab.models.export import write_metadata
 from rewardlab.models.precision import resolve_precision
 from rewardlab.models.train_prompts import write_train_prompts
 from rewardlab.pipeline import evaluate_dataset
@@ -132,10 +131,7 @@ def _train_and_evaluate(cfg: RunConfig, run_dir: Path, *, resume: bool, log: Cal
     model = result.model
     model.metadata["normalization"] = _normalization(pairs)
     model.metadata["metrics"] = _headline_metrics(report)
-    if hasattr(model, "write_metadata"):  # ensembles and embedding-head models own their metadata files
-        model.write_metadata(result.model_dir)
-    else:
-        write_metadata(model, result.model_dir)
+    model.write_metadata(result.model_dir)
     metrics = {"train": {"steps": loop.steps, kind: len(result.data.train), "examples_per_s": loop.pairs_per_s,
                          "objective": cfg.loss.name, "method": cfg.model.method,
                          "ensemble": cfg.ensemble.members,

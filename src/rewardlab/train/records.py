@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from rewardlab import rundir
 from rewardlab.config import config_to_dict
 from rewardlab.data import LengthReport
+from rewardlab.models.loading import Scorer
 from rewardlab.train.config import RunConfig
 from rewardlab.train.data import RunData
 from rewardlab.train.loop import LoopResult
@@ -27,7 +27,7 @@ __all__ = ["TrainResult", "write_run_records"]
 class TrainResult:
     run_dir: Path
     model_dir: Path
-    model: Any  # RewardModel, or EmbeddingRewardModel for model.method=embedding
+    model: Scorer  # RewardModel; RewardEnsemble (ensemble.members > 1); EmbeddingRewardModel (method embedding)
     loop: LoopResult
     data: RunData
     lengths: dict[str, LengthReport] = field(default_factory=dict)
