@@ -154,6 +154,7 @@ def test_the_demo_runs_a_small_study_and_reports_it(tiny_bert_dir: Path, tmp_pat
     out = tmp_path / "demo"
     code = main(["demo", "--out", str(out), "--overopt-prompts", "3", "--set", "synth.n_prompts=60",
                  "--set", f"model.backbone={tiny_bert_dir}", "--set", "model.max_length=128",
+                 "--set", "model.freeze_layers=1",  # the demo freezes 2 of MiniLM's 6; the tiny backbone has 2
                  "--set", "train.progress=false", "--set", "train.precision=fp32", "--set", "audit.probes=false"])
     assert code == 0
     printed = capsys.readouterr().out

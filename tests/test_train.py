@@ -93,6 +93,45 @@ def test_frozen_embeddings_stay_as_loaded_while_the_rest_trains(tmp_path: Path, 
                          for k in moved)
 
 
+def test_frozen_bottom_layers_and_all_embeddings_stay_as_loaded_while_the_top_trains(tmp_path: Path,
+                                                                                     tiny_bert_dir: Path) -> None:
+    from safetensors.torch import load_file as load
+
+    cfg = config(write_pairs(tmp_path / "pairs.jsonl", n=32), tiny_bert_dir, "train.epochs=1",
+                 "model.freeze_layers=1")
+    run_training(cfg, tmp_path / "run", log=lambda _: None)
+    before = load(next(tiny_bert_dir.glob("*.safetensors")))
+    after = weights(tmp_path / "run")
+
+    def loaded(key: str) -> torch.Tensor:
+        return before[next(b for b in before if b.endswith(key.split(".", 1)[1]))]
+
+    frozen = [k for k in after if ".embeddings." in k or ".encoder.layer.0." in k]
+    trained = [k for k in after if ".encoder.layer.1." in k and k.endswith("weight")]
+    assert any("position_embeddings" in k for k in frozen) and trained
+    assert all(torch.equal(after[k], loaded(k)) for k in frozen)
+    assert any(not torch.equal(after[k], loaded(k)) for k in trained)
+
+
+def test_freezing_layers_finds_decoder_layers_and_refuses_what_it_cannot_do(tiny_bert_dir: Path,
+                                                                           tiny_decoder_dir: Path) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    from rewardlab.errors import ConfigError
+    from rewardlab.models.freezing import freeze_bottom_layers
+
+    hf = AutoModelForSequenceClassification.from_pretrained(tiny_decoder_dir, num_labels=1)
+    n_layers = hf.config.num_hidden_layers
+    assert freeze_bottom_layers(hf, 1) > 0
+    assert not hf.get_input_embeddings().weight.requires_grad
+    trainable = [n for n, p in hf.named_parameters() if p.requires_grad]
+    assert trainable and not any(".layers.0." in n for n in trainable)
+    with pytest.raises(ConfigError, match="at least one layer trains"):
+        freeze_bottom_layers(hf, n_layers)
+    with pytest.raises(ConfigError, match=r"model\.freeze_layers applies to full fine-tuning"):
+        config(tiny_bert_dir, tiny_bert_dir, "model.method=lora", "model.freeze_layers=1")
+
+
 def test_resume_from_a_mid_run_checkpoint_equals_an_unbroken_run(tmp_path: Path, tiny_bert_dir: Path) -> None:
     data = write_pairs(tmp_path / "pairs.jsonl")
     cfg = config(data, tiny_bert_dir, "train.max_steps=14", "train.save_every=3", "train.keep_checkpoints=10",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import rundir
+from rewardlab.overopt.study import StudyResult
 from rewardlab.pipeline.after_training import check_suite
 from rewardlab.pipeline.training import RunOutcome
 from rewardlab.train.config import RunConfig
@@ -38,7 +39,7 @@ class DemoOutcome:
     run: RunOutcome
     parity: float
     n_parity: int
-    study: Any  # overopt.study.StudyResult or None
+    study: StudyResult | None  # None with --overopt-prompts 0
     seconds: float
 
 
@@ -65,7 +66,7 @@ def run_demo(cfg: RunConfig, out: Path, *, overwrite: bool = False, overopt_prom
     return DemoOutcome(outcome, parity, len(inputs), study, time.perf_counter() - t0)
 
 
-def _study(model_dir: Path, out: Path, seed: int, prompts: int, log: Callable[[str], Any]) -> Any:
+def _study(model_dir: Path, out: Path, seed: int, prompts: int, log: Callable[[str], Any]) -> StudyResult:
     """A small over-optimization study of the demo's model (fresh prompts x 300 samples), added to the report."""
     from rewardlab.overopt.config import OverOptConfig
     from rewardlab.overopt.study import run_study

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from rewardlab.data.records import Prompt
 
 __all__ = ["hf_parity"]
 
 
-def hf_parity(model_dir: Path, pairs: list[tuple[Any, str]], rewards: list[float]) -> float:
+def hf_parity(model_dir: Path, pairs: list[tuple[Prompt, str]], rewards: list[float]) -> float:
     """Max |reward difference| between rewardlab's scores and plain transformers on the saved directory."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab import rundir
+from rewardlab.audit import AuditReport
 from rewardlab.config import load_config
 from rewardlab.errors import ConfigError
 from rewardlab.eval import EvalReport, ScoredPair
+from rewardlab.eval.suite_run import SuiteResult
 from rewardlab.models.precision import resolve_precision
 from rewardlab.models.train_prompts import write_train_prompts
 from rewardlab.pipeline import evaluate_dataset
@@ -30,8 +32,8 @@ class RunOutcome:
     train: TrainResult
     report: EvalReport | None
     eval_seconds: float
-    audit: Any = None  # rewardlab.audit.AuditReport when the probes ran
-    suite: Any = None  # rewardlab.eval.suite_run.SuiteResult when a suite ran
+    audit: AuditReport | None = None  # when the probes ran
+    suite: SuiteResult | None = None  # when a suite ran
     page: Path | None = None  # report.html
 
 

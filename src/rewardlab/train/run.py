@@ -23,6 +23,7 @@ from rewardlab import rundir
 from rewardlab.config import config_to_dict
 from rewardlab.data import Comparison, LengthReport, Ranking, apply_length_policy
 from rewardlab.errors import ConfigError
+from rewardlab.models.freezing import freeze_bottom_layers
 from rewardlab.models.local import resolve_backbone
 from rewardlab.models.reward_model import RewardModel
 from rewardlab.train.checkpoint import check_compatible, checkpoint_dirs
@@ -50,6 +51,8 @@ def build_model(cfg: RunConfig) -> RewardModel:
     model.metadata["base_source"], model.metadata["base_gguf_file"] = source, gguf
     if cfg.model.freeze_embeddings and cfg.model.method == "full":
         model.hf.get_input_embeddings().requires_grad_(False)
+    if cfg.model.freeze_layers:
+        freeze_bottom_layers(model.hf, cfg.model.freeze_layers)
     return model
 
 
