@@ -108,10 +108,13 @@ def test_json_files_round_trip_with_numpy_scalars_and_nan(tmp_path: Path) -> Non
     import math
 
     import numpy as np
+    import torch
 
-    rundir.write_json(tmp_path / "metrics.json", {"a": np.float32(0.5), "b": float("nan"), "p": tmp_path})
+    rundir.write_json(tmp_path / "metrics.json", {"a": np.float32(0.5), "b": float("nan"), "p": tmp_path,
+                                                  "t": torch.tensor(2.0), "many": torch.tensor([1, 2])})
     back = rundir.read_json(tmp_path / "metrics.json")
     assert back["a"] == 0.5 and math.isnan(back["b"]) and back["p"] == str(tmp_path)
+    assert back["t"] == 2.0 and back["many"] == str(torch.tensor([1, 2]))
     rundir.write_jsonl(tmp_path / "eval_scores.jsonl", [{"x": np.int64(3)}, {"x": 4}])
     assert rundir.read_jsonl(tmp_path / "eval_scores.jsonl") == [{"x": 3}, {"x": 4}]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rewardlab-tmp-")]

@@ -17,7 +17,6 @@ from typing import Any
 
 from rewardlab import rundir
 from rewardlab.cli_parser import build_parser
-from rewardlab.data.columns import parse_columns
 from rewardlab.errors import ConfigError, RewardLabError
 
 __all__ = ["main"]
@@ -117,13 +116,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from rewardlab.pipeline.inputs import DataOptions
     from rewardlab.pipeline.score_file import score_rows, scorer_for
 
     model, data = scorer_for(args.model, args.data, server=args.server, precision=args.precision)
     t0 = time.perf_counter()
     rows, n = score_rows(model, data, batch_size=args.batch_size, precision=args.precision,
-                         normalize=args.normalize, format=args.format, on_invalid=args.on_invalid,
-                         columns=parse_columns(args.columns))
+                         normalize=args.normalize, options=DataOptions.of(args))
     Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
     seconds = time.perf_counter() - t0
     print(f"scored {n} responses in {seconds:.1f}s ({n / max(seconds, 1e-9):.1f}/s) -> {args.out}")

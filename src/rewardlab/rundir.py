@@ -123,7 +123,7 @@ def _jsonable(value: Any) -> Any:
     if callable(item):
         try:
             return item()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):  # an array of several values: its text
             pass
     return str(value)
 

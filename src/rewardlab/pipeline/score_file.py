@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardlab.data import load_comparisons
-from rewardlab.data.load import Format, OnInvalid
 from rewardlab.data.responses import first_row, is_response_row, load_responses
 from rewardlab.errors import ConfigError
-from rewardlab.pipeline.inputs import load_for_scoring
+from rewardlab.pipeline.inputs import DataOptions, load_for_scoring
 from rewardlab.scoring import RewardScorer
 
 __all__ = ["score_rows", "scorer_for"]
 
 
 def score_rows(scorer: RewardScorer, source: str, *, batch_size: int, precision: str, normalize: bool,
-               format: Format = "auto", on_invalid: OnInvalid = "error", columns: dict[str, str] | None = None,
-               ) -> tuple[list[dict[str, Any]], int]:
+               options: DataOptions | None = None) -> tuple[list[dict[str, Any]], int]:
     """One output row per input row, and the number of responses scored.
 
     Response rows (``prompt`` + ``response``) give ``{"line", "id"?, "reward"}``; pair rows give
@@ -29,7 +26,7 @@ def score_rows(scorer: RewardScorer, source: str, *, batch_size: int, precision:
         rows = [{"line": item.line, **({"id": item.id} if item.id is not None else {}), "reward": reward}
                 for item, reward in zip(items, rewards)]
         return rows, len(items)
-    records = load_comparisons(source, format=format, on_invalid=on_invalid, columns=columns).records
+    records = (options or DataOptions()).load(source).records
     rewards = scorer.score([r.prompt for r in records] * 2, [r.chosen for r in records] + [r.rejected for r in records],
                            batch_size=batch_size, precision=precision, normalize=normalize)
     n = len(records)
