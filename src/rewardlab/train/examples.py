@@ -8,7 +8,9 @@ An example is the sequences of one judgment and the numbers its objective needs:
 - a label: ``[response]`` with ``(1.0 | 0.0,)``.
 
 Every sequence of a batch goes through the model in one forward pass; ``slots`` maps each
-example's sequences to rows of that pass, so a K-way ranking is scored in one batch.
+example's sequences to rows of that pass, so a K-way ranking is scored in one batch. Identical
+sequences of a batch share one row: a response that appears in several pairs of a prompt is
+scored once, and its gradient is the sum over the pairs, exactly as if it were scored for each.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ __all__ = ["Batch", "Examples", "TargetScale", "build_examples"]
 
 @dataclass(frozen=True)
 class Examples:
-    """Tokenized examples: ``seqs[e]`` are example ``e``'s sequences, ``values[e]`` its numbers."""
+    """Tokenized examples: ``seqs[e]`` are example ``e``'s sequences, ``values[e]`` its numbers.
+
+    ``groups[e]`` numbers example ``e``'s prompt (examples of one prompt share a number), so
+    batching can keep a prompt's examples together; ``None`` when unknown.
+    """
 
     seqs: list[list[list[int]]]
     values: list[list[float]]
+    groups: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -43,7 +50,8 @@ class Examples:
         return [max(len(s) for s in group) for group in self.seqs]
 
     def subset(self, indices: Sequence[int]) -> Examples:
-        return Examples([self.seqs[i] for i in indices], [self.values[i] for i in indices])
+        groups = None if self.groups is None else [self.groups[i] for i in indices]
+        return Examples([self.seqs[i] for i in indices], [self.values[i] for i in indices], groups)
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,8 @@ class Batch:
     """One forward pass worth of examples.
 
     ``input_ids``/``attention_mask``: ``[N, T]`` every sequence of the batch; ``slots``:
-    ``[E, K]`` row of each example's k-th sequence (``-1`` where an example has fewer);
-    ``values``: ``[E, V]`` the examples' numbers.
+    ``[E, K]`` row of each example's k-th sequence (``-1`` where an example has fewer; examples
+    with the same sequence point at the same row); ``values``: ``[E, V]`` the examples' numbers.
     """
 
     input_ids: torch.Tensor
@@ -67,12 +75,16 @@ class Batch:
     @classmethod
     def collate(cls, examples: Examples, indices: Sequence[int], pad_id: int) -> Batch:
         flat: list[list[int]] = []
+        rows: dict[tuple[int, ...], int] = {}
         width = max(len(examples.seqs[i]) for i in indices)
         slots = torch.full((len(indices), width), -1, dtype=torch.long)
         for row, i in enumerate(indices):
             for k, seq in enumerate(examples.seqs[i]):
-                slots[row, k] = len(flat)
-                flat.append(seq)
+                key = tuple(seq)
+                if key not in rows:
+                    rows[key] = len(flat)
+                    flat.append(seq)
+                slots[row, k] = rows[key]
         ids, mask = pad_batch(flat, pad_id)
         values = torch.tensor([examples.values[i] for i in indices], dtype=torch.float32)
         return cls(ids, mask, slots, values.reshape(len(indices), -1))
@@ -135,6 +147,8 @@ def build_examples(
     responses: list[str] = []
     owners: list[int] = []
     values: list[list[float]] = []
+    group_ids: dict[str, int] = {}
+    groups = [group_ids.setdefault(r.group, len(group_ids)) for r in records]
     for e, r in enumerate(records):
         if isinstance(r, Comparison):
             texts = [r.chosen, r.rejected]
@@ -156,4 +170,4 @@ def build_examples(
     seqs: list[list[list[int]]] = [[] for _ in records]
     for owner, seq in zip(owners, ids):
         seqs[owner].append(seq)
-    return Examples(seqs, values)
+    return Examples(seqs, values, groups)

@@ -148,9 +148,15 @@ def restore(state: dict[str, Any], found: Path, acc: Any, ddp_model: Any, optimi
     return Position(state["step"], state["epoch"], state["batch_pos"], state["history"])
 
 
+def _plan(train: Examples, optim: OptimConfig, epoch: int, world: int) -> list[list[int]]:
+    """Every process's batches of one epoch (the caller takes its own share)."""
+    groups = train.groups if optim.group_by_prompt else None
+    return epoch_batches(train.lengths(), optim.batch_size, seed=optim.seed, epoch=epoch,
+                         bucket=optim.bucket_by_length, world_size=world, groups=groups)
+
+
 def _steps_per_epoch(train: Examples, optim: OptimConfig, world: int) -> int:
-    batches = len(epoch_batches(train.lengths(), optim.batch_size, seed=optim.seed, epoch=0,
-                                bucket=optim.bucket_by_length, world_size=world)) // world
+    batches = len(_plan(train, optim, 0, world)) // world
     if batches == 0:
         raise TrainingError(f"{len(train)} training pairs make no full batch per process "
                             f"(batch_size {optim.batch_size}, {world} processes); lower train.batch_size")
@@ -216,8 +222,7 @@ def train_loop(
     meter = _Meter()
     ddp_model.train()
     while pos.step < total_steps:
-        plan = epoch_batches(train.lengths(), optim.batch_size, seed=optim.seed, epoch=pos.epoch,
-                             bucket=optim.bucket_by_length, world_size=world)[acc.process_index :: world]
+        plan = _plan(train, optim, pos.epoch, world)[acc.process_index :: world]
         plan = plan[: steps_per_epoch * optim.grad_accum]
         while pos.batch_pos < len(plan) and pos.step < total_steps:
             t0 = time.perf_counter()
