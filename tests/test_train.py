@@ -24,10 +24,10 @@ GOOD = ["yes, the answer is good and clear.", "good answer: the cat is here.", "
 BAD = ["no. bad bad bad.", "the answer is bad.", "bad reply, very bad."]
 
 
-def write_pairs(path: Path, n: int = 96, margin: float | None = None) -> Path:
+def write_pairs(path: Path, n: int = 96, margin: float | None = None, pairs_per_prompt: int = 1) -> Path:
     rows = []
     for i in range(n):
-        prompt = f"question number {i} about topic {i % 7}?"
+        prompt = f"question number {i // pairs_per_prompt} about topic {i % 7}?"
         row = {"prompt": prompt, "chosen": GOOD[i % 3], "rejected": BAD[(i + 1) % 3]}
         if margin is not None:
             row["margin"] = margin
@@ -132,10 +132,12 @@ def test_freezing_layers_finds_decoder_layers_and_refuses_what_it_cannot_do(tiny
         config(tiny_bert_dir, tiny_bert_dir, "model.method=lora", "model.freeze_layers=1")
 
 
-def test_resume_from_a_mid_run_checkpoint_equals_an_unbroken_run(tmp_path: Path, tiny_bert_dir: Path) -> None:
-    data = write_pairs(tmp_path / "pairs.jsonl")
+@pytest.mark.parametrize("grouped", [False, True], ids=["pairs", "grouped-by-prompt"])
+def test_resume_from_a_mid_run_checkpoint_equals_an_unbroken_run(tmp_path: Path, tiny_bert_dir: Path,
+                                                                 grouped: bool) -> None:
+    data = write_pairs(tmp_path / "pairs.jsonl", pairs_per_prompt=3 if grouped else 1)
     cfg = config(data, tiny_bert_dir, "train.max_steps=14", "train.save_every=3", "train.keep_checkpoints=10",
-                 "train.grad_accum=2")
+                 "train.grad_accum=2", f"train.group_by_prompt={str(grouped).lower()}")
     run_training(cfg, tmp_path / "unbroken", log=lambda _: None)
     # Simulate a kill after step 6: keep only the checkpoints written by then.
     shutil.copytree(tmp_path / "unbroken", tmp_path / "killed")
