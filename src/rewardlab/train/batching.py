@@ -83,9 +83,6 @@ def _pack(units: list[list[int]], batch_size: int) -> list[list[int]]:
     batches: list[list[int]] = []
     current: list[int] = []
     for unit in units:
-        if len(current) + len(unit) > batch_size and current:
-            batches.append(current)
-            current = []
         for k in range(0, len(unit), batch_size):  # a unit bigger than a batch is split
             piece = unit[k : k + batch_size]
             if len(current) + len(piece) > batch_size:
